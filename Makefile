@@ -1,0 +1,85 @@
+# vkci - kernel CI with one throwaway vkernel per test.
+#
+#   make check [KERNEL=<vkernel binary>] [SUITES="vm fs"] [TESTS=...] [JOBS=n]
+#   make test                      the harness's own tests
+#   make image payload harness     the pieces on their own
+#
+# Exit status of make check: prove's (0 all passed, non-zero otherwise).
+
+SHELL := /bin/sh
+.DEFAULT_GOAL := all
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+HCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(CFLAGS)
+TCFLAGS  := -std=gnu11 -Wall -Wextra -Werror -O2 -static
+
+B        := build
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+SUITES   ?= vm
+BUSYBOX  ?= /bin/busybox
+
+# The vkernel. Until `vkci build` lands, the default is Debian's prebuilt UML.
+KERNEL   ?= /usr/bin/linux.uml
+
+HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
+HARNESS_HDR := $(wildcard harness/*.h)
+HARNESS_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,$(HARNESS_SRC))
+VKCI        := harness/vkci
+AGENT       := $(B)/guest/vkci-init
+IMAGE       := $(B)/image/base.img
+PAYLOAD     := $(B)/payload.img
+
+SUITE_SRC   := $(foreach s,$(SUITES),$(wildcard suites/$(s)/*.c))
+ALL_SUITE_SRC := $(wildcard suites/*/*.c)
+TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(ALL_SUITE_SRC))
+TESTS       ?= $(SUITE_SRC)
+
+.PHONY: all harness agent image payload suites check test deps clean distclean
+
+all: harness image payload
+
+deps:
+	@ci/deps.sh check
+
+# ---- the C driver --------------------------------------------------------
+harness: $(VKCI)
+$(B)/obj/%.o: harness/%.c $(HARNESS_HDR) | $(B)/obj
+	$(CC) $(HCFLAGS) -c -o $@ $<
+$(VKCI): harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
+	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
+$(B)/obj $(B)/guest $(B)/image:
+	mkdir -p $@
+
+# ---- guest agent and base image -----------------------------------------
+agent: $(AGENT)
+$(AGENT): harness/guest/agent.c | $(B)/guest
+	$(CC) $(TCFLAGS) -o $@ $<
+image: $(IMAGE)
+$(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | $(B)/image
+	images/mkimage.sh $@ $(AGENT) $(BUSYBOX)
+
+# ---- suites and payload ---------------------------------------------------
+suites: $(TEST_BINS)
+$(B)/payload/%: suites/%.c $(wildcard suites/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TCFLAGS) -o $@ $<
+payload: $(PAYLOAD)
+$(PAYLOAD): images/mkpayload.sh $(TEST_BINS)
+	@mkdir -p $(B)/payload
+	images/mkpayload.sh $@ $(B)/payload
+
+# ---- running ----------------------------------------------------------------
+# prove is the scheduler: -j, slowest first, the usual summary. Each test file
+# is run as `vkci exec suites/SUITE/TEST.c`, which boots one fresh vkernel.
+check: deps all
+	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
+	@test -f "$(KERNEL)" && test -x "$(KERNEL)" || { echo "vkci: kernel '$(KERNEL)' is not an executable file (set KERNEL=<vkernel binary>)" >&2; exit 2; }
+	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
+	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath out/logs)" \
+	prove -j$(JOBS) --state=slow,save --timer --exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $(TESTS)
+
+clean:
+	rm -rf $(B) $(VKCI) .prove
+distclean: clean
+	rm -rf out

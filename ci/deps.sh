@@ -1,0 +1,37 @@
+#!/bin/sh
+# ci/deps.sh [check|coverage|all] - install the Debian packages vkci needs,
+# only those that are missing. The only step that needs root (or sudo).
+set -eu
+
+base="build-essential busybox-static e2fsprogs perl"
+check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils"
+extra="lcov python3 python3-pexpect libtap-formatter-junit-perl"
+
+case "${1:-all}" in
+check) want="$base $check" ;;
+test) want="$base $check python3 python3-pexpect" ;;
+*) want="$base $check $extra" ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "vkci: installing missing packages:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	SUDO=
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+	SUDO=sudo
+else
+	echo "vkci: missing packages:$missing (run: sudo apt-get install$missing)" >&2
+	exit 3
+fi
+export DEBIAN_FRONTEND=noninteractive
+# an old package list cannot find linux-source-6.12: refresh it once
+$SUDO apt-get update -qq >/dev/null || true
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+	{ echo "vkci: apt-get install$missing failed" >&2; exit 3; }

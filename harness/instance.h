@@ -1,0 +1,51 @@
+/* instance.h - one throwaway vkernel running one test.
+ *
+ * instance_run() owns the whole life of an instance: it makes a private
+ * instance dir (0700), starts the vkernel in its own process group with the
+ * console and serial line on pipes, runs the only poll loop of vkci (signals
+ * arrive as a signalfd, deadlines are monotonic), feeds the serial stream
+ * and the console to their parsers, and tears everything down. The TAP
+ * verdict goes out through `emit`; the return value is the exit status.
+ *
+ * States and their deadlines (the table `states[]` in instance.c):
+ *   BOOTING   until the agent's hello          boot_timeout_s
+ *   RUNNING   until the test's exit record      timeout_s + slack
+ *   STOPPING  until the vkernel exits           shutdown allowance
+ *   TERM      after SIGTERM to the group        grace_ms, then SIGKILL
+ *   KILL      after SIGKILL to the group        a few seconds, then give up
+ *   DRAINING  vkernel reaped, reading the pipes to EOF
+ *   DONE
+ * On SIGINT/SIGTERM/SIGHUP (or the death of vkci's parent, which arrives as
+ * SIGTERM) the group is killed, reaped, the instance dir removed and the
+ * signal re-raised. */
+#ifndef VKCI_INSTANCE_H
+#define VKCI_INSTANCE_H
+
+#include <stddef.h>
+
+#include "verdict.h"
+
+struct instance_config {
+	const char *kernel;          /* vkernel binary (absolute path) */
+	const char *image;           /* base root image (absolute path) */
+	const char *payload;         /* payload disk (absolute path) or NULL */
+	const char *test;            /* test name in the payload: "vm/mmap_anon" */
+	const char *const *test_args;/* NULL-terminated, may be NULL */
+	const char *const *extra;    /* extra kernel arguments, may be NULL */
+	long long mem;               /* bytes */
+	long timeout_s;              /* guest-side test timeout */
+	long boot_timeout_s;         /* host: hello must come within this */
+	long grace_ms;               /* SIGTERM -> SIGKILL */
+	const char *run_dir;         /* parent of instance dirs */
+	const char *log_dir;         /* per-test logs go to LOG_DIR/<test>/, or NULL */
+	int keep;                    /* keep the instance dir even when the test passed */
+	size_t max_log;              /* cap per log file, bytes */
+};
+
+int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx);
+
+/* Make (if needed) and check the root of instance dirs: owned by us, 0700,
+ * not a symlink. Writes the chosen path into buf. */
+int instance_run_dir(const char *wanted, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,21 @@
+/* meta.h - per-test metadata, declared in the test's source file on a line
+ *     / * vkci: timeout=30 mem=128M * /      (without the inner blanks)
+ * within its first 4 KiB. Unknown keys are errors, so a typo cannot silently
+ * fall back to a default. */
+#ifndef VKCI_META_H
+#define VKCI_META_H
+
+struct test_meta {
+	long timeout_s;      /* -1 when not given */
+	long long mem;       /* bytes, -1 when not given */
+	long nodes;          /* vkernels the test needs, -1 when not given */
+};
+
+void meta_init(struct test_meta *m);
+/* Parse metadata from text (the head of a test source). `where` names the
+ * source in messages. Returns 0, or -1 after reporting. Pure. */
+int meta_parse(struct test_meta *m, const char *text, const char *where);
+/* Read the head of a file and parse it. */
+int meta_load(struct test_meta *m, const char *path);
+
+#endif

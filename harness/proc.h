@@ -1,0 +1,35 @@
+/* proc.h - the only module that forks, execs, signals and reaps.
+ *
+ * A spawned child gets: its own process group, stdin from /dev/null, stdout
+ * and stderr onto `out_fd` (or /dev/null), a clean signal mask and default
+ * dispositions, PR_SET_PDEATHSIG(SIGKILL), no core dumps, and exactly the fds
+ * in keep_fds inherited (every other fd of vkci is close-on-exec). exec
+ * failure is reported to the parent through a close-on-exec pipe. */
+#ifndef VKCI_PROC_H
+#define VKCI_PROC_H
+
+#include <sys/types.h>
+
+#define PROC_MAX_KEEP 16
+
+struct child {
+	const char *const *argv;  /* argv[0] is the program path; owned by the caller */
+	int out_fd;               /* child's stdout+stderr, or -1 for /dev/null */
+	int keep_fds[PROC_MAX_KEEP]; /* fds (by number) the child inherits */
+	int nkeep;
+	const char *const *env;   /* extra "NAME=value" entries, NULL-terminated, or NULL */
+	pid_t pid;                /* set by proc_spawn; also the process group id */
+};
+
+/* Returns 0, or -1 after reporting (exec failure is reported with errno). */
+int proc_spawn(struct child *c);
+/* Signal the whole process group; ESRCH is not an error. */
+int proc_kill_group(pid_t pgid, int sig);
+/* Make vkci the reaper of orphaned descendants (PR_SET_CHILD_SUBREAPER) and
+ * ask for SIGTERM when our parent dies. */
+void proc_become_supervisor(void);
+/* SIGKILL every remaining child of vkci (including orphans re-parented to
+ * us) and reap them, waiting at most timeout_ms. Returns how many were killed. */
+int proc_kill_all_children(int timeout_ms);
+
+#endif

@@ -1,0 +1,291 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "util.h"
+#include "banned.h"
+
+ssize_t xread(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_str(int fd, const char *s)
+{
+	return write_all(fd, s, strlen(s));
+}
+
+int fmt(char *buf, size_t size, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, size, f, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return n;
+}
+
+void sbuf_init(struct sbuf *sb, size_t cap)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->cap = cap;
+}
+
+static int sbuf_grow(struct sbuf *sb, size_t need)
+{
+	size_t want;
+	char *p;
+
+	if (sb->len + need + 1 <= sb->alloc)
+		return 0;
+	want = sb->alloc ? sb->alloc : 256;
+	while (want < sb->len + need + 1)
+		want *= 2;
+	p = realloc(sb->data, want);
+	if (!p)
+		return -1;
+	sb->data = p;
+	sb->alloc = want;
+	return 0;
+}
+
+int sbuf_add(struct sbuf *sb, const void *p, size_t n)
+{
+	size_t room = sb->cap > sb->len ? sb->cap - sb->len : 0;
+
+	if (n > room) {
+		sb->dropped += n - room;
+		n = room;
+	}
+	if (sbuf_grow(sb, n) < 0)
+		return -1;
+	if (n)
+		memcpy(sb->data + sb->len, p, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+	return 0;
+}
+
+int sbuf_addf(struct sbuf *sb, const char *f, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(tmp, sizeof(tmp), f, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(tmp))
+		n = sizeof(tmp) - 1;
+	return sbuf_add(sb, tmp, (size_t)n);
+}
+
+void sbuf_reset(struct sbuf *sb)
+{
+	sb->len = 0;
+	sb->dropped = 0;
+	if (sb->data)
+		sb->data[0] = '\0';
+}
+
+void sbuf_free(struct sbuf *sb)
+{
+	free(sb->data);
+	memset(sb, 0, sizeof(*sb));
+}
+
+char *read_file(const char *path, size_t max, size_t *len_out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sbuf sb;
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0) {
+		error_errno("cannot open '%s'", path);
+		return NULL;
+	}
+	sbuf_init(&sb, max);
+	while ((n = xread(fd, buf, sizeof(buf))) > 0) {
+		if (sbuf_add(&sb, buf, (size_t)n) < 0 || sb.dropped) {
+			error("'%s' is larger than %zu bytes", path, max);
+			goto fail;
+		}
+	}
+	if (n < 0) {
+		error_errno("cannot read '%s'", path);
+		goto fail;
+	}
+	close(fd);
+	if (sbuf_add(&sb, "", 0) < 0)
+		goto fail_nofd;
+	if (len_out)
+		*len_out = sb.len;
+	return sb.data;
+fail:
+	close(fd);
+fail_nofd:
+	sbuf_free(&sb);
+	return NULL;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (fmt(tmp, sizeof(tmp), "%s", path) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	/* Directories may be 0500 if a guest tool made them so; make them
+	 * writable as we go is not needed: we only create 0700 trees. */
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+long long parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || v > (1ULL << 40) >> shift)
+		return -1;
+	return (long long)(v << shift);
+}
+
+long parse_uint(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > max)
+		return -1;
+	return v;
+}
+
+int abspath(const char *path, char *buf, size_t size)
+{
+	char tmp[PATH_MAX];
+
+	if (!realpath(path, tmp))
+		return -1;
+	if (fmt(buf, size, "%s", tmp) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}

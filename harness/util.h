@@ -1,0 +1,57 @@
+/* util.h - small wrappers used everywhere: EINTR/short-I/O safe reads and
+ * writes, bounded string building, and file-system helpers. */
+#ifndef VKCI_UTIL_H
+#define VKCI_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* read(2)/write(2) retried on EINTR; write_all loops over short writes.
+ * write_all returns 0 or -1 (errno set). */
+ssize_t xread(int fd, void *buf, size_t len);
+int write_all(int fd, const void *buf, size_t len);
+int write_str(int fd, const char *s);
+
+/* Bounded formatting: like snprintf, but returns -1 if the result did not fit. */
+int fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
+
+/* A growable byte buffer with a hard cap: appends beyond cap are dropped and
+ * counted in `dropped`. Owned by the caller; free with sbuf_free. */
+struct sbuf {
+	char *data;     /* NUL-terminated after every append */
+	size_t len;
+	size_t alloc;
+	size_t cap;     /* maximum len */
+	size_t dropped; /* bytes refused because of cap */
+};
+void sbuf_init(struct sbuf *sb, size_t cap);
+int sbuf_add(struct sbuf *sb, const void *p, size_t n);
+int sbuf_addf(struct sbuf *sb, const char *f, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_reset(struct sbuf *sb);
+void sbuf_free(struct sbuf *sb);
+
+/* Read a whole file of at most `max` bytes into a fresh NUL-terminated
+ * buffer (caller frees). Returns NULL and reports on error or if too large. */
+char *read_file(const char *path, size_t max, size_t *len_out);
+
+/* Create a directory (and parents) with the given mode; ok if it exists. */
+int mkdir_p(const char *path, mode_t mode);
+/* Remove a tree without following symlinks. Returns 0 or -1. */
+int rm_rf(const char *path);
+/* Milliseconds from CLOCK_MONOTONIC. */
+long long now_ms(void);
+/* Set FD_CLOEXEC / O_NONBLOCK on an fd. */
+int set_cloexec(int fd);
+int set_nonblock(int fd);
+/* Parse a size like 128M, 2G, 4096 (bytes) into bytes. -1 on error. */
+long long parse_size(const char *s);
+/* Parse a non-negative decimal int with an upper bound. -1 on error. */
+long parse_uint(const char *s, long max);
+/* Absolute, normalised copy of path (realpath) into buf; -1 if missing. */
+int abspath(const char *path, char *buf, size_t size);
+/* Number of online CPUs (>= 1). */
+int ncpus(void);
+
+#endif

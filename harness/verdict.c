@@ -1,0 +1,390 @@
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "diag.h"
+#include "verdict.h"
+#include "banned.h"
+
+#define LINE_CAP 16384   /* a test output line longer than this is clipped */
+
+void verdict_init(struct verdict *v, verdict_emit emit, void *ctx,
+		  const struct console_state *console)
+{
+	memset(v, 0, sizeof(*v));
+	v->emit = emit;
+	v->ctx = ctx;
+	v->console = console;
+	v->end = SER_GARBAGE;
+	tap_init(&v->tap);
+	sbuf_init(&v->out_line, LINE_CAP);
+	sbuf_init(&v->err_line, LINE_CAP);
+}
+
+void verdict_free(struct verdict *v)
+{
+	sbuf_free(&v->out_line);
+	sbuf_free(&v->err_line);
+}
+
+const char *signal_name(int sig)
+{
+	static const char *const names[] = {
+		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
+		[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+		[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE", [SIGKILL] = "SIGKILL",
+		[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+		[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+		[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
+		[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU",
+		[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
+		[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR",
+		[SIGSYS] = "SIGSYS",
+	};
+
+	if (sig > 0 && sig < (int)ARRAY_SIZE(names) && names[sig])
+		return names[sig];
+	return "signal";
+}
+
+/* Emit a line made printable: control bytes other than tab become '?'. */
+static void emit_clean(struct verdict *v, const char *prefix, const char *s, size_t len)
+{
+	char buf[LINE_CAP + 8];
+	size_t n = 0, i, pl = strlen(prefix);
+
+	memcpy(buf, prefix, pl);
+	n = pl;
+	for (i = 0; i < len && n < sizeof(buf) - 1; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[n++] = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
+	}
+	v->emit(v->ctx, buf, n);
+}
+
+static void emitf(struct verdict *v, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void emitf(struct verdict *v, const char *f, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, sizeof(buf), f, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	emit_clean(v, "", buf, (size_t)n);
+}
+
+static void out_line(struct verdict *v, const char *s, size_t len)
+{
+	if (v->relayed >= VERDICT_MAX_RELAY) {
+		v->dropped_lines++;
+		/* still account for the TAP so counts stay honest */
+		tap_feed_line(&v->tap, s, len);
+		return;
+	}
+	v->relayed += len + 1;
+	if (tap_feed_line(&v->tap, s, len) == TAP_PLAN)
+		return;   /* held back: vkci prints the plan at the end */
+	emit_clean(v, "", s, len);
+}
+
+static void err_line(struct verdict *v, const char *s, size_t len)
+{
+	if (v->relayed >= VERDICT_MAX_RELAY) {
+		v->dropped_lines++;
+		return;
+	}
+	v->relayed += len + 3;
+	emit_clean(v, "# ", s, len);
+}
+
+static void assemble(struct verdict *v, struct sbuf *sb, const struct serial_event *ev,
+		     void (*line)(struct verdict *, const char *, size_t))
+{
+	if (v->end != SER_GARBAGE || !v->started) {
+		v->late_output++;
+		return;
+	}
+	sbuf_add(sb, ev->data, ev->len);
+	if (ev->partial)
+		return;
+	line(v, sb->data ? sb->data : "", sb->len);
+	sbuf_reset(sb);
+}
+
+static void copy_clip(char *dst, size_t size, const char *s, size_t len)
+{
+	size_t n = len < size - 1 ? len : size - 1, i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
+void verdict_event(struct verdict *v, const struct serial_event *ev)
+{
+	switch (ev->type) {
+	case SER_HELLO:
+		if (v->hello) {
+			v->garbage++;
+			if (!v->garbage_why[0])
+				copy_clip(v->garbage_why, sizeof(v->garbage_why), "second hello", 12);
+			break;
+		}
+		v->hello = 1;
+		v->agent_version = ev->value;
+		break;
+	case SER_KEY:
+		v->key = 1;
+		break;
+	case SER_START:
+		if (v->started) {
+			v->garbage++;
+			break;
+		}
+		v->started = 1;
+		copy_clip(v->test, sizeof(v->test), ev->data, ev->len);
+		break;
+	case SER_OUT:
+		assemble(v, &v->out_line, ev, out_line);
+		break;
+	case SER_ERR:
+		assemble(v, &v->err_line, ev, err_line);
+		break;
+	case SER_EXIT:
+	case SER_SIGNAL:
+	case SER_TIMEOUT:
+		if (v->end != SER_GARBAGE || !v->started) {
+			v->garbage++;
+			if (!v->garbage_why[0])
+				copy_clip(v->garbage_why, sizeof(v->garbage_why),
+					  "unexpected exit record", 22);
+			break;
+		}
+		/* flush a last line that had no newline */
+		if (v->out_line.len) {
+			out_line(v, v->out_line.data, v->out_line.len);
+			sbuf_reset(&v->out_line);
+		}
+		if (v->err_line.len) {
+			err_line(v, v->err_line.data, v->err_line.len);
+			sbuf_reset(&v->err_line);
+		}
+		v->end = ev->type;
+		v->end_value = ev->value;
+		break;
+	case SER_DONE:
+		v->done = 1;
+		break;
+	case SER_AGENT_ERROR:
+		if (!v->agent_error[0])
+			copy_clip(v->agent_error, sizeof(v->agent_error), ev->data, ev->len);
+		break;
+	case SER_GARBAGE:
+		v->garbage++;
+		if (!v->garbage_why[0])
+			copy_clip(v->garbage_why, sizeof(v->garbage_why), ev->why, strlen(ev->why));
+		break;
+	}
+}
+
+struct problems {
+	char reason[8][300];
+	int n;
+	int kernel;   /* some problem is the kernel's: show the console */
+};
+
+static void add_problem(struct problems *p, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(struct problems *p, const char *f, ...)
+{
+	va_list ap;
+
+	if (p->n >= (int)ARRAY_SIZE(p->reason))
+		return;
+	va_start(ap, f);
+	vsnprintf(p->reason[p->n++], sizeof(p->reason[0]), f, ap);
+	va_end(ap);
+}
+
+/* A problem on the kernel's side (crash, hang, no boot): the console
+ * excerpt goes with it. */
+#define kernel_problem(p, ...) do { (p)->kernel = 1; add_problem((p), __VA_ARGS__); } while (0)
+
+static void console_diag(struct verdict *v)
+{
+	const struct console_state *c = v->console;
+	int i;
+
+	if (!c)
+		return;
+	if (c->first != CRASH_NONE) {
+		emitf(v, "# console (%s):", crash_name(c->first));
+		for (i = 0; i < c->excerpt_len; i++)
+			emitf(v, "#   %s", c->excerpt[i]);
+		return;
+	}
+	if (!c->tail_len)
+		return;
+	emitf(v, "# last console lines:");
+	for (i = 0; i < c->tail_len; i++) {
+		int k = (c->tail_pos - c->tail_len + i + CONSOLE_TAIL_LINES) % CONSOLE_TAIL_LINES;
+
+		emitf(v, "#   %s", c->tail[k]);
+	}
+}
+
+int verdict_finish(struct verdict *v, const struct host_facts *h)
+{
+	const struct console_state *c = v->console;
+	struct problems p = { .n = 0 };
+	int infra = 0, skip_exit = 0, i;
+	enum crash_kind crash = c ? c->first : CRASH_NONE;
+	long next;
+
+	/* a last unterminated line still counts */
+	if (v->out_line.len && v->end == SER_GARBAGE) {
+		out_line(v, v->out_line.data, v->out_line.len);
+		sbuf_reset(&v->out_line);
+	}
+	if (v->err_line.len && v->end == SER_GARBAGE) {
+		err_line(v, v->err_line.data, v->err_line.len);
+		sbuf_reset(&v->err_line);
+	}
+
+	if (h->infra_error[0]) {
+		add_problem(&p, "%s", h->infra_error);
+		infra = 1;
+	} else if (!v->hello) {
+		infra = 1;
+		if (crash != CRASH_NONE)
+			kernel_problem(&p, "vkernel crashed before the agent started: %s", c->first_line);
+		else if (h->timeout == HOST_TIMEOUT_BOOT)
+			kernel_problem(&p, "vkernel did not boot within %ld s (no hello from the agent)", h->timeout_s);
+		else
+			kernel_problem(&p, "vkernel stopped before the agent started (no hello on the serial line)");
+	} else if (v->agent_error[0]) {
+		infra = !v->started;
+		add_problem(&p, "guest agent: %s", v->agent_error);
+	} else if (!v->started) {
+		infra = crash == CRASH_NONE;
+		if (crash != CRASH_NONE)
+			kernel_problem(&p, "%s before the test started: %s", crash_name(crash), c->first_line);
+		else if (h->timeout != HOST_TIMEOUT_NONE)
+			kernel_problem(&p, "guest agent did not start the test within %ld s", h->timeout_s);
+		else
+			kernel_problem(&p, "guest agent stopped before starting the test");
+	}
+
+	if (v->started) {
+		switch (v->end) {
+		case SER_EXIT:
+			if (v->end_value == 4)
+				skip_exit = 1;
+			else if (v->end_value != 0 && !(v->end_value == 1 && v->tap.failed))
+				/* exit 1 after a reported failure is the kselftest way */
+				add_problem(&p, "test exited with status %ld", v->end_value);
+			break;
+		case SER_SIGNAL:
+			kernel_problem(&p, "test killed by signal %ld (%s)", v->end_value,
+				    signal_name((int)v->end_value));
+			break;
+		case SER_TIMEOUT:
+			kernel_problem(&p, "test timed out after %ld s (killed by the guest agent)", v->end_value);
+			break;
+		default:
+			if (crash != CRASH_NONE)
+				kernel_problem(&p, "%s while the test ran: %s", crash_name(crash), c->first_line);
+			else if (h->timeout == HOST_TIMEOUT_TEST)
+				kernel_problem(&p, "test timed out after %ld s (no result from the guest; vkernel killed)",
+					    h->timeout_s);
+			else
+				kernel_problem(&p, "vkernel stopped before the test finished");
+			crash = CRASH_NONE;  /* reported */
+			break;
+		}
+		if (crash != CRASH_NONE)
+			kernel_problem(&p, "%s: %s", crash_name(crash), c->first_line);
+	}
+	if (v->started && v->end != SER_GARBAGE && (v->end != SER_EXIT || p.n)) {
+		/* the test ended abnormally: a short TAP stream is a consequence */
+		if (v->tap.planned >= 0 && v->tap.planned != v->tap.tests)
+			emitf(v, "# planned %ld tests, ran %ld", v->tap.planned, v->tap.tests);
+	} else if (v->started && v->end != SER_GARBAGE) {
+		const struct tap_state *t = &v->tap;
+
+		if (t->planned < 0 && !skip_exit && t->tests)
+			add_problem(&p, "no TAP plan (ran %ld tests)", t->tests);
+		else if (t->planned < 0 && !skip_exit)
+			add_problem(&p, "no TAP output");
+		else if (t->plans > 1)
+			add_problem(&p, "%d TAP plans", t->plans);
+		else if (t->planned >= 0 && t->planned != t->tests)
+			add_problem(&p, "planned %ld tests but ran %ld", t->planned, t->tests);
+	} else if (v->started && v->tap.planned >= 0 && v->tap.planned != v->tap.tests) {
+		emitf(v, "# planned %ld tests, ran %ld before the end", v->tap.planned, v->tap.tests);
+	}
+	if (h->timeout == HOST_TIMEOUT_SHUTDOWN)
+		kernel_problem(&p, "vkernel did not power off within %ld s after the test ended",
+			    h->timeout_s);
+	if (v->garbage)
+		add_problem(&p, "serial protocol violation: %lu bad records (first: %s)",
+			    v->garbage, v->garbage_why[0] ? v->garbage_why : "?");
+	if (h->kernel_reaped && !h->killed_by_host && v->hello && p.n == 0) {
+		int st = h->kernel_status;
+
+		if (WIFSIGNALED(st))
+			kernel_problem(&p, "vkernel died by signal %d (%s)", WTERMSIG(st), signal_name(WTERMSIG(st)));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			kernel_problem(&p, "vkernel exited with status %d", WEXITSTATUS(st));
+		else if (!v->done)
+			kernel_problem(&p, "vkernel powered off without the agent's done record");
+	}
+
+	if (v->dropped_lines)
+		emitf(v, "# %lu lines of test output not shown (more than %u bytes)",
+		      v->dropped_lines, VERDICT_MAX_RELAY);
+	if (v->late_output)
+		emitf(v, "# %lu output records outside the test ignored", v->late_output);
+
+	/* Skip-all: the test's own verdict, if nothing else went wrong. */
+	if (p.n == 0 && v->tap.failed == 0 && !v->tap.bailed &&
+	    (v->tap.skip_all || (skip_exit && v->tap.tests == 0))) {
+		emitf(v, "1..0 # SKIP %s", v->tap.skip_all && v->tap.skip_reason[0] ?
+		      v->tap.skip_reason : "test exited with status 4 (skip)");
+		return EXIT_PASS;
+	}
+
+	next = v->tap.last_number;
+	for (i = 0; i < p.n; i++) {
+		emitf(v, "not ok %ld - %s", ++next, p.reason[i]);
+		if (i == 0) {
+			int j;
+
+			if (p.kernel)
+				console_diag(v);
+			for (j = 0; j < h->nnotes; j++)
+				emitf(v, "# %s", h->notes[j]);
+		}
+	}
+	if (p.n == 0 && (v->tap.failed || v->tap.bailed)) {
+		int j;
+
+		for (j = 0; j < h->nnotes; j++)
+			emitf(v, "# %s", h->notes[j]);
+	}
+	emitf(v, "1..%ld", next);
+	if (infra)
+		return EXIT_INFRA;
+	return (p.n || v->tap.failed || v->tap.bailed) ? EXIT_FAIL : EXIT_PASS;
+}

@@ -1,0 +1,425 @@
+/* vkci.c - the command table and the command entry points. Only this file
+ * exits; everything below returns -1 after reporting. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "diag.h"
+#include "instance.h"
+#include "meta.h"
+#include "serial.h"
+#include "util.h"
+#include "verdict.h"
+#include "banned.h"
+
+#define VKCI_VERSION "0.1"
+#define DEFAULT_MEM (128LL << 20)
+#define DEFAULT_TIMEOUT 60
+#define DEFAULT_BOOT_TIMEOUT 30
+#define DEFAULT_GRACE_MS 2000
+#define DEFAULT_MAX_LOG (16u << 20)
+
+/* TAP goes to stdout one write per line, so nothing interleaves mid-line. */
+static void emit_stdout(void *ctx, const char *line, size_t len)
+{
+	char buf[16400];
+
+	(void)ctx;
+	if (len > sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	write_all(1, buf, len + 1);
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+/* "suites/vm/mmap_anon.c" -> "vm/mmap_anon"; "vm/mmap_anon" stays. */
+static int test_name(const char *arg, char *name, size_t size, char *src, size_t srcsize)
+{
+	size_t len = strlen(arg), i;
+	const char *p;
+
+	src[0] = '\0';
+	if (len > 2 && !strcmp(arg + len - 2, ".c")) {
+		const char *base = strrchr(arg, '/'), *dir;
+
+		if (fmt(src, srcsize, "%s", arg) < 0)
+			return error("test path too long: '%s'", arg);
+		p = strstr(arg, "suites/");
+		if (p) {
+			p += 7;
+		} else {
+			/* last two components: DIR/NAME.c */
+			dir = base;
+			if (dir && dir > arg) {
+				for (p = dir - 1; p > arg && p[-1] != '/'; p--)
+					;
+			} else {
+				p = arg;
+			}
+		}
+		if (fmt(name, size, "%.*s", (int)(len - 2 - (size_t)(p - arg)), p) < 0)
+			return error("test name too long: '%s'", arg);
+	} else if (fmt(name, size, "%s", arg) < 0) {
+		return error("test name too long: '%s'", arg);
+	}
+	if (!name[0] || name[0] == '/' || strstr(name, ".."))
+		return error("bad test name '%s' (want SUITE/TEST or suites/SUITE/TEST.c)", arg);
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.' || c == '/'))
+			return error("bad character in test name '%s' (letters, digits, _ - . /)", name);
+	}
+	return 0;
+}
+
+/* A file the vkernel needs: must exist, be a regular file, readable. */
+static int need_file(const char *what, const char *path, const char *fix, int exec,
+		     char *abs, size_t size)
+{
+	struct stat st;
+
+	if (!path || !*path)
+		return error("no %s given (%s)", what, fix);
+	if (stat(path, &st) < 0)
+		return error_errno("cannot use %s '%s' (%s)", what, path, fix);
+	if (S_ISDIR(st.st_mode))
+		return error("%s '%s' is a directory, not a file (%s)", what, path, fix);
+	if (!S_ISREG(st.st_mode))
+		return error("%s '%s' is not a regular file (%s)", what, path, fix);
+	if (access(path, exec ? X_OK : R_OK) < 0)
+		return error_errno("cannot %s %s '%s' (%s)", exec ? "execute" : "read", what, path, fix);
+	if (abspath(path, abs, size) < 0)
+		return error_errno("cannot resolve '%s'", path);
+	return 0;
+}
+
+static void exec_usage(void)
+{
+	static const char text[] =
+		"usage: vkci exec [options] TEST [-- TEST-ARGS...]\n"
+		"  TEST is suites/SUITE/NAME.c (its vkci: metadata is read) or SUITE/NAME\n"
+		"  -k, --kernel PATH     vkernel binary          (VKCI_KERNEL)\n"
+		"  -i, --image PATH      base root image         (VKCI_IMAGE)\n"
+		"  -p, --payload PATH    payload disk            (VKCI_PAYLOAD)\n"
+		"  -m, --mem SIZE        guest memory, e.g. 128M (VKCI_MEM; default 128M)\n"
+		"  -t, --timeout SECS    test timeout            (VKCI_TIMEOUT; default 60)\n"
+		"  -b, --boot-timeout SECS  agent must say hello within (default 30)\n"
+		"  -l, --log-dir DIR     keep console/serial logs in DIR/SUITE/NAME/ (VKCI_LOG_DIR)\n"
+		"  -r, --run-dir DIR     parent of instance dirs (VKCI_RUNDIR)\n"
+		"  -a, --append ARG      extra kernel argument, repeatable (VKCI_KERNEL_ARGS)\n"
+		"  -K, --keep            keep the instance dir even if the test passed (VKCI_KEEP=1)\n"
+		"  -v, --verbose         progress notes on stderr\n"
+		"exit status: 0 passed or skipped, 1 failed, 2 usage, 3 infrastructure\n";
+
+	write_str(2, text);
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "payload", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "boot-timeout", required_argument, NULL, 'b' },
+		{ "log-dir", required_argument, NULL, 'l' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "keep", no_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *kernel = getenv("VKCI_KERNEL"), *image = getenv("VKCI_IMAGE");
+	const char *payload = getenv("VKCI_PAYLOAD"), *mem_s = NULL, *timeout_s = NULL;
+	const char *log_dir = getenv("VKCI_LOG_DIR"), *run_dir = getenv("VKCI_RUNDIR");
+	const char *extra[33], *env_extra = getenv("VKCI_KERNEL_ARGS");
+	char kabs[PATH_MAX], iabs[PATH_MAX], pabs[PATH_MAX], rdir[PATH_MAX], ldir[PATH_MAX];
+	char name[256], src[PATH_MAX], *extra_copy = NULL;
+	struct instance_config cfg;
+	struct test_meta meta;
+	long boot_timeout = DEFAULT_BOOT_TIMEOUT;
+	int nextra = 0, c, rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.keep = env_or("VKCI_KEEP", "0")[0] == '1';
+	if (!kernel || !*kernel) {
+		const char *k = getenv("KERNEL");
+		struct stat st;
+
+		if (k && *k && stat(k, &st) == 0 && S_ISREG(st.st_mode))
+			kernel = k;
+	}
+	if (env_extra && *env_extra) {
+		char *save = NULL, *w;
+
+		extra_copy = strdup(env_extra);
+		for (w = extra_copy ? strtok_r(extra_copy, " \t", &save) : NULL; w && nextra < 32;
+		     w = strtok_r(NULL, " \t", &save))
+			extra[nextra++] = w;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+k:i:p:m:t:b:l:r:a:Kvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kernel = optarg; break;
+		case 'i': image = optarg; break;
+		case 'p': payload = optarg; break;
+		case 'm': mem_s = optarg; break;
+		case 't': timeout_s = optarg; break;
+		case 'b':
+			if ((boot_timeout = parse_uint(optarg, 86400)) <= 0) {
+				error("bad --boot-timeout '%s' (seconds)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l': log_dir = optarg; break;
+		case 'r': run_dir = optarg; break;
+		case 'a':
+			if (nextra >= 32) {
+				error("too many --append arguments (at most 32)");
+				return EXIT_USAGE;
+			}
+			extra[nextra++] = optarg;
+			break;
+		case 'K': cfg.keep = 1; break;
+		case 'v': diag_verbosity++; break;
+		case 'h': exec_usage(); return EXIT_PASS;
+		default: exec_usage(); return EXIT_USAGE;
+		}
+	}
+	extra[nextra] = NULL;
+	if (optind >= argc) {
+		error("no test given");
+		exec_usage();
+		return EXIT_USAGE;
+	}
+	if (test_name(argv[optind], name, sizeof(name), src, sizeof(src)) < 0)
+		return EXIT_USAGE;
+	optind++;
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	cfg.test_args = (const char *const *)argv + optind;
+
+	/* metadata from the source, then the command line and environment */
+	meta_init(&meta);
+	if (src[0] && meta_load(&meta, src) < 0)
+		return EXIT_USAGE;
+	if (!mem_s && meta.mem < 0)
+		mem_s = getenv("VKCI_MEM");
+	if (!timeout_s && meta.timeout_s < 0)
+		timeout_s = getenv("VKCI_TIMEOUT");
+	cfg.mem = mem_s && *mem_s ? parse_size(mem_s) : meta.mem >= 0 ? meta.mem : DEFAULT_MEM;
+	if (cfg.mem < (16LL << 20)) {
+		error("bad memory size '%s' (e.g. 128M, at least 16M)", mem_s ? mem_s : "");
+		return EXIT_USAGE;
+	}
+	cfg.timeout_s = timeout_s && *timeout_s ? parse_uint(timeout_s, 86400) :
+			meta.timeout_s > 0 ? meta.timeout_s : DEFAULT_TIMEOUT;
+	if (cfg.timeout_s <= 0) {
+		error("bad timeout '%s' (seconds, 1..86400)", timeout_s ? timeout_s : "");
+		return EXIT_USAGE;
+	}
+	if (meta.nodes > 1) {
+		error("'%s' needs %ld nodes; multi-node tests are not supported yet", name, meta.nodes);
+		return EXIT_USAGE;
+	}
+
+	if (need_file("kernel", kernel, "set VKCI_KERNEL or --kernel to a vkernel binary", 1,
+		      kabs, sizeof(kabs)) < 0 ||
+	    need_file("image", image, "run 'make image' or set VKCI_IMAGE", 0, iabs, sizeof(iabs)) < 0 ||
+	    (payload && *payload &&
+	     need_file("payload", payload, "run 'make payload' or set VKCI_PAYLOAD", 0, pabs,
+		       sizeof(pabs)) < 0)) {
+		free(extra_copy);
+		return EXIT_USAGE;
+	}
+	if (instance_run_dir(run_dir, rdir, sizeof(rdir)) < 0) {
+		free(extra_copy);
+		return EXIT_INFRA;
+	}
+	if (log_dir && *log_dir) {
+		if (mkdir_p(log_dir, 0755) < 0 || abspath(log_dir, ldir, sizeof(ldir)) < 0) {
+			error_errno("cannot create log dir '%s' (check VKCI_LOG_DIR/--log-dir)", log_dir);
+			free(extra_copy);
+			return EXIT_USAGE;
+		}
+		cfg.log_dir = ldir;
+	}
+	cfg.kernel = kabs;
+	cfg.image = iabs;
+	cfg.payload = payload && *payload ? pabs : NULL;
+	cfg.test = name;
+	cfg.extra = extra;
+	cfg.boot_timeout_s = boot_timeout;
+	cfg.grace_ms = DEFAULT_GRACE_MS;
+	cfg.run_dir = rdir;
+	cfg.max_log = DEFAULT_MAX_LOG;
+	rc = instance_run(&cfg, emit_stdout, NULL);
+	free(extra_copy);
+	return rc;
+}
+
+/* vkci parse: re-read a saved serial transcript and console log. */
+static void feed_verdict(void *ctx, const struct serial_event *ev)
+{
+	verdict_event(ctx, ev);
+}
+
+static int cmd_parse(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "console", required_argument, NULL, 'c' },
+		{ "kernel-status", required_argument, NULL, 's' },
+		{ "host-timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage[] =
+		"usage: vkci parse [--console LOG] [--kernel-status exit:N|signal:N]\n"
+		"                  [--host-timeout boot|test|shutdown] SERIAL-LOG\n";
+	const char *console_path = NULL, *status = NULL, *tmo = NULL;
+	struct host_facts host;
+	struct console_state con;
+	struct serial_parser sp;
+	struct verdict v;
+	char *data;
+	size_t len;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:T:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': console_path = optarg; break;
+		case 's': status = optarg; break;
+		case 'T': tmo = optarg; break;
+		case 'h': write_str(1, usage); return EXIT_PASS;
+		default: write_str(2, usage); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		write_str(2, usage);
+		return EXIT_USAGE;
+	}
+	memset(&host, 0, sizeof(host));
+	if (status) {
+		long n = -1;
+
+		if (!strncmp(status, "exit:", 5))
+			n = parse_uint(status + 5, 255), host.kernel_status = (int)(n << 8);
+		else if (!strncmp(status, "signal:", 7))
+			n = parse_uint(status + 7, 64), host.kernel_status = (int)n;
+		if (n < 0) {
+			error("bad --kernel-status '%s' (exit:N or signal:N)", status);
+			return EXIT_USAGE;
+		}
+		host.kernel_reaped = 1;
+	}
+	if (tmo) {
+		if (!strcmp(tmo, "boot"))
+			host.timeout = HOST_TIMEOUT_BOOT;
+		else if (!strcmp(tmo, "test"))
+			host.timeout = HOST_TIMEOUT_TEST;
+		else if (!strcmp(tmo, "shutdown"))
+			host.timeout = HOST_TIMEOUT_SHUTDOWN;
+		else {
+			error("bad --host-timeout '%s' (boot, test or shutdown)", tmo);
+			return EXIT_USAGE;
+		}
+		host.timeout_s = 0;
+		host.killed_by_host = 1;
+	}
+	console_init(&con);
+	if (console_path) {
+		data = read_file(console_path, 1u << 30, &len);
+		if (!data)
+			return EXIT_USAGE;
+		console_feed(&con, data, len);
+		console_finish(&con);
+		free(data);
+	}
+	data = read_file(argv[optind], 1u << 30, &len);
+	if (!data)
+		return EXIT_USAGE;
+	verdict_init(&v, emit_stdout, NULL, &con);
+	serial_init(&sp, feed_verdict, &v);
+	serial_feed(&sp, data, len);
+	serial_finish(&sp);
+	free(data);
+	rc = verdict_finish(&v, &host);
+	verdict_free(&v);
+	return rc;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	write_str(1, "vkci " VKCI_VERSION "\n");
+	return EXIT_PASS;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "exec", cmd_exec, "boot one throwaway vkernel for one test, print its TAP" },
+	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
+	{ "version", cmd_version, "print the version" },
+	{ "help", cmd_help, "list the commands" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	write_str(1, "usage: vkci COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		char line[256];
+
+		if (fmt(line, sizeof(line), "  %-8s %s\n", commands[i].name, commands[i].help) > 0)
+			write_str(1, line);
+	}
+	write_str(1, "\nexit status: 0 passed, 1 test failed, 2 usage, 3 infrastructure\n");
+	return EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (getenv("VKCI_VERBOSE") && *getenv("VKCI_VERBOSE") && strcmp(getenv("VKCI_VERBOSE"), "0"))
+		diag_verbosity = 1;
+	if (argc < 2) {
+		cmd_help(0, NULL);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(0, NULL);
+	error("unknown command '%s' (see 'vkci help')", argv[1]);
+	return EXIT_USAGE;
+}
