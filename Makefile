@@ -35,7 +35,7 @@ ALL_SUITE_SRC := $(wildcard suites/*/*.c)
 TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(ALL_SUITE_SRC))
 TESTS       ?= $(SUITE_SRC)
 
-.PHONY: all harness agent image payload suites check test deps clean distclean
+.PHONY: all harness agent image payload suites check test test-payload deps clean distclean
 
 all: harness image payload
 
@@ -78,6 +78,28 @@ check: deps all
 	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath out/logs)" \
 	prove -j$(JOBS) --state=slow,save --timer --exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $(TESTS)
+
+# ---- the harness's own tests ------------------------------------------------
+T_GUEST_SRC := $(wildcard harness/t/guest/*.c)
+T_GUEST_BIN := $(patsubst harness/t/guest/%.c,$(B)/t/payload/t/%,$(T_GUEST_SRC))
+T_PAYLOAD   := $(B)/t/payload.img
+$(B)/t/payload/t/%: harness/t/guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -static -w -o $@ $<
+$(T_PAYLOAD): images/mkpayload.sh $(T_GUEST_BIN)
+	images/mkpayload.sh $@ $(B)/t/payload
+test-payload: $(T_PAYLOAD)
+$(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ)
+$(B)/t/fakekernel: harness/t/fake/fakekernel.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+HARNESS_TESTS ?= $(wildcard harness/t/*.t)
+test: deps harness image $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel
+	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
+	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 
 clean:
 	rm -rf $(B) $(VKCI) .prove

@@ -81,9 +81,10 @@ static void line_done(struct console_state *c)
 		if (k > c->worst)
 			c->worst = k;
 	}
+	if (c->cur_len == 0)
+		return;   /* blank lines say nothing in an excerpt */
 	if (c->first != CRASH_NONE && c->excerpt_len < CONSOLE_EXCERPT_LINES)
 		memcpy(c->excerpt[c->excerpt_len++], c->cur, c->cur_len + 1);
-
 	memcpy(c->tail[c->tail_pos], c->cur, c->cur_len + 1);
 	c->tail_pos = (c->tail_pos + 1) % CONSOLE_TAIL_LINES;
 	if (c->tail_len < CONSOLE_TAIL_LINES)

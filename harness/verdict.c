@@ -271,6 +271,12 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			kernel_problem(&p, "vkernel crashed before the agent started: %s", c->first_line);
 		else if (h->timeout == HOST_TIMEOUT_BOOT)
 			kernel_problem(&p, "vkernel did not boot within %ld s (no hello from the agent)", h->timeout_s);
+		else if (h->kernel_reaped && WIFSIGNALED(h->kernel_status))
+			kernel_problem(&p, "vkernel died by signal %d (%s) before the agent started",
+				       WTERMSIG(h->kernel_status), signal_name(WTERMSIG(h->kernel_status)));
+		else if (h->kernel_reaped && WEXITSTATUS(h->kernel_status))
+			kernel_problem(&p, "vkernel exited with status %d before the agent started",
+				       WEXITSTATUS(h->kernel_status));
 		else
 			kernel_problem(&p, "vkernel stopped before the agent started (no hello on the serial line)");
 	} else if (v->agent_error[0]) {
@@ -291,7 +297,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		case SER_EXIT:
 			if (v->end_value == 4)
 				skip_exit = 1;
-			else if (v->end_value != 0 && !(v->end_value == 1 && v->tap.failed))
+			else if (v->end_value != 0 && !(v->end_value == 1 && (v->tap.failed || v->tap.bailed)))
 				/* exit 1 after a reported failure is the kselftest way */
 				add_problem(&p, "test exited with status %ld", v->end_value);
 			break;
@@ -308,6 +314,10 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			else if (h->timeout == HOST_TIMEOUT_TEST)
 				kernel_problem(&p, "test timed out after %ld s (no result from the guest; vkernel killed)",
 					    h->timeout_s);
+			else if (h->kernel_reaped && !h->killed_by_host && WIFSIGNALED(h->kernel_status))
+				kernel_problem(&p, "vkernel died by signal %d (%s) while the test ran",
+					       WTERMSIG(h->kernel_status),
+					       signal_name(WTERMSIG(h->kernel_status)));
 			else
 				kernel_problem(&p, "vkernel stopped before the test finished");
 			crash = CRASH_NONE;  /* reported */
@@ -320,7 +330,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		/* the test ended abnormally: a short TAP stream is a consequence */
 		if (v->tap.planned >= 0 && v->tap.planned != v->tap.tests)
 			emitf(v, "# planned %ld tests, ran %ld", v->tap.planned, v->tap.tests);
-	} else if (v->started && v->end != SER_GARBAGE) {
+	} else if (v->started && v->end != SER_GARBAGE && !v->tap.bailed) {
 		const struct tap_state *t = &v->tap;
 
 		if (t->planned < 0 && !skip_exit && t->tests)

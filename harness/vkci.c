@@ -293,7 +293,7 @@ static int cmd_parse(int argc, char **argv)
 	};
 	static const char usage[] =
 		"usage: vkci parse [--console LOG] [--kernel-status exit:N|signal:N]\n"
-		"                  [--host-timeout boot|test|shutdown] SERIAL-LOG\n";
+		"                  [--host-timeout boot|test|shutdown[:SECS]] SERIAL-LOG\n";
 	const char *console_path = NULL, *status = NULL, *tmo = NULL;
 	struct host_facts host;
 	struct console_state con;
@@ -332,17 +332,19 @@ static int cmd_parse(int argc, char **argv)
 		host.kernel_reaped = 1;
 	}
 	if (tmo) {
-		if (!strcmp(tmo, "boot"))
+		const char *colon = strchr(tmo, ':');
+
+		host.timeout_s = colon ? parse_uint(colon + 1, 86400) : 0;
+		if (!strncmp(tmo, "boot", 4) && (!tmo[4] || colon == tmo + 4))
 			host.timeout = HOST_TIMEOUT_BOOT;
-		else if (!strcmp(tmo, "test"))
+		else if (!strncmp(tmo, "test", 4) && (!tmo[4] || colon == tmo + 4))
 			host.timeout = HOST_TIMEOUT_TEST;
-		else if (!strcmp(tmo, "shutdown"))
+		else if (!strncmp(tmo, "shutdown", 8) && (!tmo[8] || colon == tmo + 8))
 			host.timeout = HOST_TIMEOUT_SHUTDOWN;
-		else {
-			error("bad --host-timeout '%s' (boot, test or shutdown)", tmo);
+		if (host.timeout == HOST_TIMEOUT_NONE || host.timeout_s < 0) {
+			error("bad --host-timeout '%s' (boot, test or shutdown, optionally :SECONDS)", tmo);
 			return EXIT_USAGE;
 		}
-		host.timeout_s = 0;
 		host.killed_by_host = 1;
 	}
 	console_init(&con);

@@ -1,0 +1,404 @@
+/* unit.c - unit tests of vkci's pure modules: the serial record parser, the
+ * TAP classifier, the console crash detector, kernel command-line building
+ * and test metadata. Prints TAP; run by prove through t/00-unit.t. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../console.h"
+#include "../meta.h"
+#include "../serial.h"
+#include "../tap.h"
+#include "../uml.h"
+
+static int n_tests, n_failed;
+
+static int ok(int cond, const char *f, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++n_tests);
+	va_start(ap, f);
+	vprintf(f, ap);
+	va_end(ap);
+	printf("\n");
+	if (!cond)
+		n_failed++;
+	return cond;
+}
+
+static void is_long(long got, long want, const char *what)
+{
+	if (!ok(got == want, "%s", what))
+		printf("#   got: %ld\n# expected: %ld\n", got, want);
+}
+
+static void is_str(const char *got, const char *want, const char *what)
+{
+	if (!ok(got && want && !strcmp(got, want), "%s", what))
+		printf("#   got: '%s'\n# expected: '%s'\n", got ? got : "(null)", want);
+}
+
+/* ---- serial ---------------------------------------------------------- */
+
+struct rec {
+	int n;
+	enum serial_type type[64];
+	char data[64][128];
+	int partial[64];
+	long value[64];
+	char why[64][96];
+};
+
+static void collect(void *ctx, const struct serial_event *ev)
+{
+	struct rec *r = ctx;
+	size_t len = ev->len < 127 ? ev->len : 127;
+
+	if (r->n >= 64)
+		return;
+	r->type[r->n] = ev->type;
+	memcpy(r->data[r->n], ev->data ? ev->data : "", len);
+	r->data[r->n][len] = '\0';
+	r->partial[r->n] = ev->partial;
+	r->value[r->n] = ev->value;
+	snprintf(r->why[r->n], sizeof(r->why[0]), "%s", ev->why ? ev->why : "");
+	r->n++;
+}
+
+static void parse_all(struct rec *r, const char *s, size_t len, int bytewise)
+{
+	struct serial_parser p;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	serial_init(&p, collect, r);
+	if (bytewise)
+		for (i = 0; i < len; i++)
+			serial_feed(&p, s + i, 1);
+	else
+		serial_feed(&p, s, len);
+	serial_finish(&p);
+}
+
+#define KEY "0123456789abcdef"
+/* a string literal and its length */
+#define STR(s) (s), (sizeof(s) - 1)
+
+static void test_serial(void)
+{
+	static const char good[] =
+		"V vkci-agent 1\n"
+		"K " KEY "\n"
+		"S " KEY " vm/x\n"
+		"O 1..1\n"
+		"o part\n"
+		"O ial\n"
+		"E err\r\n"
+		"X " KEY " exit 3\n"
+		"D " KEY "\n";
+	struct rec r;
+	int bytewise;
+
+	for (bytewise = 0; bytewise < 2; bytewise++) {
+		parse_all(&r, good, sizeof(good) - 1, bytewise);
+		is_long(r.n, 9, bytewise ? "serial: good stream fed byte by byte" : "serial: good stream");
+		ok(r.type[0] == SER_HELLO && r.value[0] == 1, "serial: hello with version");
+		ok(r.type[1] == SER_KEY && !strcmp(r.data[1], KEY), "serial: key");
+		ok(r.type[2] == SER_START && !strcmp(r.data[2], "vm/x"), "serial: start names the test");
+		ok(r.type[4] == SER_OUT && r.partial[4] && !strcmp(r.data[4], "part"), "serial: partial line");
+		ok(r.type[6] == SER_ERR && !strcmp(r.data[6], "err"), "serial: stderr line, record CR dropped");
+		ok(r.type[7] == SER_EXIT && r.value[7] == 3, "serial: exit status");
+		ok(r.type[8] == SER_DONE, "serial: done");
+	}
+
+	parse_all(&r, STR("V vkci-agent 1\nK " KEY "\nS " KEY " t\nO ok 1\nO ok"), 0);
+	ok(r.n == 5 && r.type[4] == SER_GARBAGE && strstr(r.why[4], "truncated"),
+	   "serial: truncated last line becomes garbage");
+
+	parse_all(&r, STR("V vkci-agent 1\nK " KEY "\nX ffffffffffffffff exit 0\nX " KEY " exit 0\n"), 0);
+	ok(r.n == 4 && r.type[2] == SER_GARBAGE && strstr(r.why[2], "wrong key"),
+	   "serial: control record with a wrong key is refused");
+	ok(r.type[3] == SER_EXIT, "serial: the right key is accepted");
+
+	parse_all(&r, STR("X " KEY " exit 0\n"), 0);
+	ok(r.n == 1 && r.type[0] == SER_GARBAGE && strstr(r.why[0], "before key"),
+	   "serial: control record before the key exchange is refused");
+
+	parse_all(&r, STR("K " KEY "\nK " KEY "\n"), 0);
+	ok(r.n == 2 && r.type[1] == SER_GARBAGE, "serial: a second key is refused");
+
+	{
+		static const char *const bad[] = {
+			"X " KEY " exit 256\n", "X " KEY " exit -1\n", "X " KEY " exit\n",
+			"X " KEY " signal 0\n", "X " KEY " bogus 1\n", "X " KEY "exit 0\n",
+			"D " KEY " extra\n", "S " KEY "\n", "Z what\n", "\n", "Oops\n",
+			"V vkci-agent x\n", "K 0123\n",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char buf[256];
+			int n = snprintf(buf, sizeof(buf), "K " KEY "\n%s", bad[i]);
+
+			parse_all(&r, buf, (size_t)n, 0);
+			ok(r.n == 2 && r.type[1] == SER_GARBAGE, "serial: corrupt record %zu is garbage: %.*s",
+			   i, (int)strcspn(bad[i], "\n"), bad[i]);
+		}
+	}
+
+	{
+		/* any byte value, NULs included, inside output */
+		static const char nul[] = "O a\0b\xff\n";
+		parse_all(&r, nul, sizeof(nul) - 1, 0);
+		ok(r.n == 1 && r.type[0] == SER_OUT && r.data[0][1] == '\0' &&
+		   (unsigned char)r.data[0][3] == 0xff, "serial: NUL and 0xff bytes pass through output");
+	}
+
+	{
+		/* a record longer than the bound: one garbage event, then back in sync */
+		size_t big = SERIAL_MAX_LINE * 3;
+		char *buf = malloc(big + 64);
+		size_t n;
+
+		memset(buf, 'A', big);
+		buf[0] = 'O';
+		buf[1] = ' ';
+		buf[big] = '\n';
+		n = big + 1;
+		memcpy(buf + n, "O after\n", 8);
+		n += 8;
+		parse_all(&r, buf, n, 0);
+		ok(r.n == 2 && r.type[0] == SER_GARBAGE && strstr(r.why[0], "longer"),
+		   "serial: oversized record becomes one garbage event");
+		ok(r.type[1] == SER_OUT && !strcmp(r.data[1], "after"), "serial: parser resyncs after it");
+		free(buf);
+	}
+
+	{
+		/* no output at all */
+		parse_all(&r, "", 0, 0);
+		is_long(r.n, 0, "serial: empty stream gives no events");
+	}
+}
+
+/* ---- TAP --------------------------------------------------------------- */
+
+static enum tap_line feed(struct tap_state *t, const char *s)
+{
+	return tap_feed_line(t, s, strlen(s));
+}
+
+static void test_tap(void)
+{
+	struct tap_state t;
+
+	tap_init(&t);
+	ok(feed(&t, "TAP version 13") == TAP_VERSION, "tap: version line");
+	ok(feed(&t, "1..3") == TAP_PLAN && t.planned == 3, "tap: plan");
+	ok(feed(&t, "ok 1 - a") == TAP_TEST, "tap: ok");
+	ok(feed(&t, "not ok 2 - b # TODO later") == TAP_TEST && t.failed == 0, "tap: TODO failure does not count");
+	ok(feed(&t, "not ok 3 - c") == TAP_TEST && t.failed == 1, "tap: not ok counts");
+	is_str(t.first_failure, "not ok 3 - c", "tap: first failure remembered");
+	ok(feed(&t, "# diag") == TAP_COMMENT, "tap: comment");
+	ok(feed(&t, "okay") == TAP_OTHER, "tap: 'okay' is not a test line");
+	ok(feed(&t, "1..x") == TAP_OTHER, "tap: '1..x' is not a plan");
+	ok(feed(&t, "Bail out! broken") == TAP_BAIL && t.bailed, "tap: bail out");
+	is_long(t.tests, 3, "tap: three test lines");
+
+	tap_init(&t);
+	ok(feed(&t, "1..0 # SKIP no userfaultfd") == TAP_PLAN && t.skip_all, "tap: skip-all plan");
+	is_str(t.skip_reason, "no userfaultfd", "tap: skip reason");
+
+	tap_init(&t);
+	feed(&t, "ok");
+	feed(&t, "ok 7");
+	feed(&t, "ok");
+	is_long(t.last_number, 8, "tap: numbering without and with numbers");
+	feed(&t, "1..8");
+	ok(t.plan_after_tests, "tap: trailing plan noticed");
+}
+
+/* ---- console ----------------------------------------------------------- */
+
+static void test_console(void)
+{
+	static const struct {
+		const char *text;
+		enum crash_kind kind;
+	} cases[] = {
+		{ "Kernel panic - not syncing: sysrq triggered crash\n", CRASH_PANIC },
+		{ "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300\n", CRASH_PANIC },
+		{ "BUG: kernel NULL pointer dereference, address: 0000000000000000\n", CRASH_BUG },
+		{ "kernel BUG at mm/slub.c:123!\n", CRASH_BUG },
+		{ "Oops: 0000 [#1] PREEMPT SMP\n", CRASH_OOPS },
+		{ "WARNING: CPU: 0 PID: 1 at kernel/fork.c:10 f+0x1/0x2\n", CRASH_WARNING },
+		{ "INFO: task kworker/0:1:12 blocked for more than 120 seconds.\n", CRASH_HUNG_TASK },
+		{ "rcu: INFO: rcu_preempt self-detected stall on CPU\n", CRASH_RCU_STALL },
+		{ "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:\n", CRASH_RCU_STALL },
+		{ "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!\n", CRASH_BUG },
+		{ "EXT4-fs (ubda): mounted filesystem\n", CRASH_NONE },
+		{ "reboot: Power down\n", CRASH_NONE },
+		{ "a line that mentions bugs and warnings in lower case\n", CRASH_NONE },
+	};
+	struct console_state *c = malloc(sizeof(*c));
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		console_init(c);
+		console_feed(c, "Linux version 6.12\n", 19);
+		console_feed(c, cases[i].text, strlen(cases[i].text));
+		console_finish(c);
+		ok(c->first == cases[i].kind, "console: '%.*s' is %s",
+		   (int)strcspn(cases[i].text, "\n") > 40 ? 40 : (int)strcspn(cases[i].text, "\n"), cases[i].text,
+		   crash_name(cases[i].kind));
+	}
+
+	console_init(c);
+	console_feed(c, STR("ok\nWARNING: CPU: 0 PID: 1 at x\n"));
+	console_feed(c, STR("Call Trace:\nKernel panic - not syncing: boom\n"));
+	console_finish(c);
+	ok(c->first == CRASH_WARNING && c->worst == CRASH_PANIC, "console: first and worst crash kept apart");
+	ok(c->excerpt_len == 3 && !strcmp(c->excerpt[1], "Call Trace:"), "console: excerpt starts at the crash");
+
+	{
+		/* a 100 KiB line without newline and control bytes: clipped, no overflow */
+		size_t n = 100 * 1024;
+		char *big = malloc(n);
+
+		memset(big, '\x01', n);
+		memcpy(big + 10, "Kernel panic - not syncing", 26);
+		console_init(c);
+		console_feed(c, big, n);
+		console_finish(c);
+		ok(c->first == CRASH_PANIC && strlen(c->first_line) < CONSOLE_LINE_MAX &&
+		   c->first_line[0] == '?', "console: huge line clipped, control bytes made printable");
+		free(big);
+	}
+	{
+		/* the tail ring keeps the last lines only */
+		char line[32];
+		int k;
+
+		console_init(c);
+		for (k = 0; k < 100; k++) {
+			int m = snprintf(line, sizeof(line), "line %d\n", k);
+			console_feed(c, line, (size_t)m);
+		}
+		is_long(c->tail_len, CONSOLE_TAIL_LINES, "console: tail ring is bounded");
+		is_str(c->tail[(c->tail_pos + CONSOLE_TAIL_LINES - 1) % CONSOLE_TAIL_LINES], "line 99",
+		       "console: tail ends with the last line");
+	}
+	free(c);
+}
+
+/* ---- kernel command line ------------------------------------------------ */
+
+static int has_arg(const struct boot_argv *b, const char *want)
+{
+	int i;
+
+	for (i = 0; i < b->argc; i++)
+		if (!strcmp(b->argv[i], want))
+			return 1;
+	return 0;
+}
+
+static void test_cmdline(void)
+{
+	static const char *const args[] = { "a b", "x%y", "", "é\t", NULL };
+	static const char *const extra[] = { "loglevel=4", NULL };
+	struct boot_params bp = {
+		.kernel = "/k/linux", .image = "/img/base.img", .cow = "/run/i/root.cow",
+		.payload = "/img/payload.img", .mem = 128LL << 20, .inst_dir = "/run/i",
+		.con_in = 3, .con_out = 4, .ser_in = 5, .ser_out = 6, .test = "vm/mmap_anon",
+		.timeout_s = 30, .test_args = args, .extra = extra,
+	};
+	struct boot_argv b;
+	char enc[256], dec[256];
+	int i;
+
+	ok(uml_build_argv(&bp, &b) == 0, "cmdline: builds");
+	is_str(b.argv[0], "/k/linux", "cmdline: argv[0] is the kernel");
+	ok(has_arg(&b, "mem=128M"), "cmdline: mem in MiB");
+	ok(has_arg(&b, "ubd0=/run/i/root.cow,/img/base.img"), "cmdline: COW over the base image");
+	ok(has_arg(&b, "ubd1r=/img/payload.img"), "cmdline: payload read-only");
+	ok(has_arg(&b, "con0=fd:3,fd:4") && has_arg(&b, "ssl0=fd:5,fd:6"), "cmdline: console and serial fds");
+	ok(has_arg(&b, "con=null") && has_arg(&b, "ssl=null"), "cmdline: other channels off");
+	ok(has_arg(&b, "uml_dir=/run/i") && has_arg(&b, "umid=vkci"), "cmdline: umid inside the instance dir");
+	ok(has_arg(&b, "vkci.test=vm/mmap_anon") && has_arg(&b, "vkci.timeout=30"), "cmdline: test and timeout");
+	ok(has_arg(&b, "vkci.arg=a%20b") && has_arg(&b, "vkci.arg=x%25y") && has_arg(&b, "vkci.arg="),
+	   "cmdline: test args percent-encoded, empty arg kept");
+	ok(has_arg(&b, "loglevel=4"), "cmdline: extra kernel argument");
+	is_str(b.argv[b.argc - 1], "loglevel=4", "cmdline: extra arguments come last");
+	ok(b.argv[b.argc] == NULL, "cmdline: argv NULL-terminated");
+
+	for (i = 0; args[i]; i++) {
+		ok(cmdline_encode(args[i], enc, sizeof(enc)) >= 0 && !strpbrk(enc, " \t\"") &&
+		   cmdline_decode(enc, dec, sizeof(dec)) >= 0 && !strcmp(dec, args[i]),
+		   "cmdline: encode/decode round trip %d", i);
+	}
+	ok(cmdline_decode("%zz", dec, sizeof(dec)) < 0 && cmdline_decode("%00", dec, sizeof(dec)) < 0 &&
+	   cmdline_decode("%4", dec, sizeof(dec)) < 0, "cmdline: bad escapes refused");
+	ok(cmdline_encode("abcdef", enc, 4) < 0, "cmdline: encode refuses to overflow");
+
+	bp.image = "/img/a,b.img";
+	ok(uml_build_argv(&bp, &b) < 0, "cmdline: image path with a comma refused");
+	bp.image = "/img/base.img";
+	bp.test = "vm/a b";
+	ok(uml_build_argv(&bp, &b) < 0, "cmdline: test name with a blank refused");
+	bp.test = "vm/x";
+	bp.mem = 1 << 20;
+	ok(uml_build_argv(&bp, &b) < 0, "cmdline: too little memory refused");
+	bp.mem = 128LL << 20;
+	{
+		static char longarg[3000];
+		static const char *const many[] = { longarg, longarg, NULL };
+
+		memset(longarg, '%', sizeof(longarg) - 1);
+		bp.test_args = many;
+		ok(uml_build_argv(&bp, &b) < 0, "cmdline: oversized arguments refused");
+	}
+	bp.test_args = NULL;
+	{
+		static const char *const bad_extra[] = { "two words", NULL };
+
+		bp.extra = bad_extra;
+		ok(uml_build_argv(&bp, &b) < 0, "cmdline: extra argument with a blank refused");
+	}
+}
+
+/* ---- metadata ----------------------------------------------------------- */
+
+static void test_meta(void)
+{
+	struct test_meta m;
+
+	meta_init(&m);
+	ok(meta_parse(&m, "/* x */\n/* vkci: timeout=5 mem=256M */\nint main;", "t.c") == 0 &&
+	   m.timeout_s == 5 && m.mem == (256LL << 20), "meta: timeout and mem");
+	meta_init(&m);
+	ok(meta_parse(&m, "int main;", "t.c") == 0 && m.timeout_s == -1 && m.mem == -1,
+	   "meta: absent means defaults");
+	meta_init(&m);
+	ok(meta_parse(&m, "/* vkci: nodes=3 */", "t.c") == 0 && m.nodes == 3, "meta: nodes");
+	fprintf(stderr, "# (the next four errors are expected)\n");
+	meta_init(&m);
+	ok(meta_parse(&m, "/* vkci: timout=5 */", "t.c") < 0, "meta: unknown key refused");
+	ok(meta_parse(&m, "/* vkci: timeout=-5 */", "t.c") < 0, "meta: negative timeout refused");
+	ok(meta_parse(&m, "/* vkci: mem=lots */", "t.c") < 0, "meta: bad size refused");
+	ok(meta_parse(&m, "/* vkci: timeout=5", "t.c") < 0, "meta: unterminated comment refused");
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_serial();
+	test_tap();
+	test_console();
+	test_cmdline();
+	test_meta();
+	printf("1..%d\n", n_tests);
+	return n_failed ? 1 : 0;
+}
