@@ -14,7 +14,15 @@ CFLAGS   ?= -O2 -g
 HCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(CFLAGS)
 TCFLAGS  := -std=gnu11 -Wall -Wextra -Werror -O2 -static
 
+# SANITIZE=1: the driver and the unit tests with ASan+UBSan, in their own dir
+ifeq ($(SANITIZE),1)
+B        := build/asan
+HCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+VKCI     := $(B)/vkci
+else
 B        := build
+VKCI     := harness/vkci
+endif
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 SUITES   ?= vm
 BUSYBOX  ?= /bin/busybox
@@ -25,9 +33,8 @@ KERNEL   ?= /usr/bin/linux.uml
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
 HARNESS_HDR := $(wildcard harness/*.h)
 HARNESS_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,$(HARNESS_SRC))
-VKCI        := harness/vkci
-AGENT       := $(B)/guest/vkci-init
-IMAGE       := $(B)/image/base.img
+AGENT       := build/guest/vkci-init
+IMAGE       := build/image/base.img
 PAYLOAD     := $(B)/payload.img
 
 SUITE_SRC   := $(foreach s,$(SUITES),$(wildcard suites/$(s)/*.c))
@@ -46,17 +53,19 @@ deps:
 harness: $(VKCI)
 $(B)/obj/%.o: harness/%.c $(HARNESS_HDR) | $(B)/obj
 	$(CC) $(HCFLAGS) -c -o $@ $<
-$(VKCI): harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
+$(B)/vkci: harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
 	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
-$(B)/obj $(B)/guest $(B)/image:
+harness/vkci: harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
+	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
+$(B)/obj build/guest build/image:
 	mkdir -p $@
 
 # ---- guest agent and base image -----------------------------------------
 agent: $(AGENT)
-$(AGENT): harness/guest/agent.c | $(B)/guest
+$(AGENT): harness/guest/agent.c | build/guest
 	$(CC) $(TCFLAGS) -o $@ $<
 image: $(IMAGE)
-$(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | $(B)/image
+$(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 	images/mkimage.sh $@ $(AGENT) $(BUSYBOX)
 
 # ---- suites and payload ---------------------------------------------------
@@ -81,9 +90,9 @@ check: deps all
 
 # ---- the harness's own tests ------------------------------------------------
 T_GUEST_SRC := $(wildcard harness/t/guest/*.c)
-T_GUEST_BIN := $(patsubst harness/t/guest/%.c,$(B)/t/payload/t/%,$(T_GUEST_SRC))
+T_GUEST_BIN := $(patsubst harness/t/guest/%.c,$(B)/t/payload/guest/%,$(T_GUEST_SRC))
 T_PAYLOAD   := $(B)/t/payload.img
-$(B)/t/payload/t/%: harness/t/guest/%.c
+$(B)/t/payload/guest/%: harness/t/guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -static -w -o $@ $<
 $(T_PAYLOAD): images/mkpayload.sh $(T_GUEST_BIN)
@@ -98,7 +107,9 @@ $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t)
 test: deps harness image $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" \
 	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 
 clean:

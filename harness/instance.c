@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -25,20 +26,26 @@ enum state { ST_BOOTING, ST_RUNNING, ST_STOPPING, ST_TERM, ST_KILL, ST_DRAINING,
 #define SHUTDOWN_MS 10000       /* sync + power-off after the test ended */
 #define KILL_WAIT_MS 5000       /* SIGKILL to reaped */
 #define DRAIN_MS 1000           /* pipes to EOF after the vkernel exited */
+#define SWITCH_WAIT_MS 5000     /* uml_switch must create its socket within */
+#define PEER_OUTPUT_MAX 65536   /* captured TAP of nodes other than 0 */
+#define UML_SWITCH "/usr/bin/uml_switch"
 
-struct instance {
-	const struct instance_config *cfg;
-	char dir[PATH_MAX], cow[PATH_MAX + 8];
-	char console_path[PATH_MAX + 16], serial_path[PATH_MAX + 16];
-	char notes[3][PATH_MAX + 32];
+struct run;
 
-	int con_r, ser_r, ser_w, con_in_w, sig_fd;
+/* One vkernel. */
+struct node {
+	struct run *run;
+	int index;
+	char dir[PATH_MAX], cow[PATH_MAX + 16], scratch[PATH_MAX + 16];
+	char console_path[PATH_MAX + 32], serial_path[PATH_MAX + 32];
+
+	int con_r, ser_r, ser_w, con_in_w;
 	int con_log, ser_log;
 	size_t con_logged, ser_logged;
 	int con_trunc, ser_trunc;
 
 	pid_t pid;
-	int reaped, status;
+	int reaped;
 	enum state state;
 	long long deadline;
 	char token[SERIAL_TOKEN_LEN + 1];
@@ -47,19 +54,36 @@ struct instance {
 	struct console_state con;
 	struct verdict v;
 	struct host_facts host;
-	int interrupted;   /* signal number that interrupted vkci, or 0 */
+	struct sbuf captured;     /* TAP of a node other than 0 */
+	int rc;                   /* its verdict, once finished */
+};
+
+/* One test: its instance dir, the switch, the nodes. */
+struct run {
+	const struct instance_config *cfg;
+	char dir[PATH_MAX];
+	char sock[PATH_MAX + 16];
+	pid_t switch_pid;
+	int switch_reaped;
+	int sig_fd;
+	int interrupted;          /* signal that interrupted vkci, or 0 */
+	int nnodes;
+	struct node node[INSTANCE_MAX_NODES];
+	char notes[4][PATH_MAX + 32];
+	struct peer_result peers[INSTANCE_MAX_NODES];
 };
 
 static const char *const state_names[] = {
 	"booting", "running", "stopping", "terminating", "killing", "draining", "done",
 };
 
-static void set_state(struct instance *in, enum state s, long long ms)
+static void set_state(struct node *n, enum state s, long long ms)
 {
-	if (in->state != s)
-		note("instance %s: %s -> %s", in->cfg->test, state_names[in->state], state_names[s]);
-	in->state = s;
-	in->deadline = ms >= 0 ? now_ms() + ms : -1;
+	if (n->state != s)
+		note("%s node %d: %s -> %s", n->run->cfg->test, n->index, state_names[n->state],
+		     state_names[s]);
+	n->state = s;
+	n->deadline = ms >= 0 ? now_ms() + ms : -1;
 }
 
 int instance_run_dir(const char *wanted, char *buf, size_t size)
@@ -88,245 +112,129 @@ int instance_run_dir(const char *wanted, char *buf, size_t size)
 	return 0;
 }
 
-static int make_dirs(struct instance *in)
+/* ---- set-up ------------------------------------------------------------ */
+
+static int make_run_dir(struct run *r)
 {
-	const struct instance_config *c = in->cfg;
-	char name[96], logdir[PATH_MAX];
+	const struct instance_config *c = r->cfg;
+	char name[96];
 	size_t i;
 
 	for (i = 0; c->test[i] && i < 60; i++)
 		name[i] = (c->test[i] == '/' || c->test[i] == '.') ? '_' : c->test[i];
 	name[i] = '\0';
-	if (fmt(in->dir, sizeof(in->dir), "%s/%s.XXXXXX", c->run_dir, name) < 0)
+	if (fmt(r->dir, sizeof(r->dir), "%s/%s.XXXXXX", c->run_dir, name) < 0)
 		return error("instance dir path too long");
-	if (!mkdtemp(in->dir))
+	if (!mkdtemp(r->dir)) {
+		r->dir[0] = '\0';
 		return error_errno("cannot create instance dir under '%s'", c->run_dir);
-	if (fmt(in->cow, sizeof(in->cow), "%s/root.cow", in->dir) < 0)
+	}
+	return 0;
+}
+
+static int make_node_files(struct node *n)
+{
+	const struct instance_config *c = n->run->cfg;
+	char logdir[PATH_MAX];
+
+	/* a single node lives in the instance dir itself, node K in nodeK/ */
+	if (n->run->nnodes == 1) {
+		if (fmt(n->dir, sizeof(n->dir), "%s", n->run->dir) < 0)
+			return error("path too long");
+	} else if (fmt(n->dir, sizeof(n->dir), "%s/node%d", n->run->dir, n->index) < 0 ||
+		   mkdir(n->dir, 0700) < 0) {
+		return error_errno("cannot create node dir in '%s'", n->run->dir);
+	}
+	if (fmt(n->cow, sizeof(n->cow), "%s/root.cow", n->dir) < 0)
 		return error("path too long");
+	if (c->scratch > 0) {
+		int fd;
+
+		if (fmt(n->scratch, sizeof(n->scratch), "%s/scratch.img", n->dir) < 0)
+			return error("path too long");
+		fd = open(n->scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || ftruncate(fd, (off_t)c->scratch) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return error_errno("cannot create scratch disk '%s'", n->scratch);
+		}
+		close(fd);
+	}
 	if (c->log_dir) {
-		if (fmt(logdir, sizeof(logdir), "%s/%s", c->log_dir, c->test) < 0)
+		int k = n->run->nnodes == 1 ?
+			fmt(logdir, sizeof(logdir), "%s/%s", c->log_dir, c->test) :
+			fmt(logdir, sizeof(logdir), "%s/%s/node%d", c->log_dir, c->test, n->index);
+
+		if (k < 0)
 			return error("log dir path too long");
 		if (mkdir_p(logdir, 0755) < 0)
 			return error_errno("cannot create log dir '%s' (check --log-dir)", logdir);
-	} else if (fmt(logdir, sizeof(logdir), "%s", in->dir) < 0) {
+	} else if (fmt(logdir, sizeof(logdir), "%s", n->dir) < 0) {
 		return error("path too long");
 	}
-	if (fmt(in->console_path, sizeof(in->console_path), "%s/console.log", logdir) < 0 ||
-	    fmt(in->serial_path, sizeof(in->serial_path), "%s/serial.log", logdir) < 0)
+	if (fmt(n->console_path, sizeof(n->console_path), "%s/console.log", logdir) < 0 ||
+	    fmt(n->serial_path, sizeof(n->serial_path), "%s/serial.log", logdir) < 0)
 		return error("log path too long");
-	in->con_log = open(in->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (in->con_log < 0)
-		return error_errno("cannot create '%s'", in->console_path);
-	in->ser_log = open(in->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (in->ser_log < 0)
-		return error_errno("cannot create '%s'", in->serial_path);
+	n->con_log = open(n->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (n->con_log < 0)
+		return error_errno("cannot create '%s'", n->console_path);
+	n->ser_log = open(n->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (n->ser_log < 0)
+		return error_errno("cannot create '%s'", n->serial_path);
 	return 0;
 }
 
-static void log_bytes(struct instance *in, int fd, size_t *logged, int *trunc,
-		      const char *buf, size_t n, const char *what)
+/* Start uml_switch on a unix socket in the instance dir and wait (inotify,
+ * bounded) until the socket exists. */
+static int start_switch(struct run *r)
 {
-	size_t room = in->cfg->max_log > *logged ? in->cfg->max_log - *logged : 0;
+	const char *argv[] = { UML_SWITCH, "-unix", r->sock, NULL };
+	struct child ch;
+	long long deadline;
+	int in, found = 0;
+	struct stat st;
 
-	if (n > room) {
-		if (!*trunc) {
-			char msg[128];
-			int m = fmt(msg, sizeof(msg), "\n[vkci: %s log truncated at %zu bytes]\n",
-				    what, in->cfg->max_log);
-
-			*trunc = 1;
-			write_all(fd, buf, room);
-			if (m > 0)
-				write_all(fd, msg, (size_t)m);
-		}
-		*logged += room;
-		return;
+	if (fmt(r->sock, sizeof(r->sock), "%s/switch.sock", r->dir) < 0 || strlen(r->sock) > 100)
+		return error("switch socket path '%s' too long for a unix socket (set VKCI_RUNDIR "
+			     "to a shorter dir)", r->sock);
+	if (access(UML_SWITCH, X_OK) < 0)
+		return error("'%s' missing: multi-node tests need it (apt-get install uml-utilities)",
+			     UML_SWITCH);
+	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in < 0 || inotify_add_watch(in, r->dir, IN_CREATE) < 0) {
+		if (in >= 0)
+			close(in);
+		return error_errno("cannot watch '%s'", r->dir);
 	}
-	if (write_all(fd, buf, n) < 0 && !*trunc) {
-		warning("cannot write %s log: %s", what, strerror(errno));
-		*trunc = 1;
+	memset(&ch, 0, sizeof(ch));
+	ch.argv = argv;
+	ch.out_fd = -1;
+	if (proc_spawn(&ch) < 0) {
+		close(in);
+		return -1;
 	}
-	*logged += n;
-}
+	r->switch_pid = ch.pid;
+	deadline = now_ms() + SWITCH_WAIT_MS;
+	while (!(found = stat(r->sock, &st) == 0)) {
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		long long left = deadline - now_ms();
+		char buf[4096];
 
-static void send_key(struct instance *in)
-{
-	unsigned char raw[SERIAL_TOKEN_LEN / 2];
-	static const char hex[] = "0123456789abcdef";
-	char line[SERIAL_TOKEN_LEN + 4];
-	size_t i;
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		/* fall back to something unguessable enough from the guest */
-		long long t = now_ms() ^ ((long long)getpid() << 20);
-
-		memcpy(raw, &t, sizeof(raw) < sizeof(t) ? sizeof(raw) : sizeof(t));
+		if (left <= 0)
+			break;
+		if (poll(&p, 1, (int)left) > 0)
+			while (xread(in, buf, sizeof(buf)) > 0)
+				;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		in->token[2 * i] = hex[raw[i] >> 4];
-		in->token[2 * i + 1] = hex[raw[i] & 15];
-	}
-	in->token[SERIAL_TOKEN_LEN] = '\0';
-	fmt(line, sizeof(line), "K %s\n", in->token);
-	if (write_all(in->ser_w, line, strlen(line)) < 0)
-		warning("cannot send key to '%s': %s", in->cfg->test, strerror(errno));
-}
-
-static void on_event(void *ctx, const struct serial_event *ev)
-{
-	struct instance *in = ctx;
-
-	if (ev->type == SER_KEY && (ev->len != SERIAL_TOKEN_LEN ||
-				    memcmp(ev->data, in->token, SERIAL_TOKEN_LEN))) {
-		struct serial_event bad = *ev;
-
-		bad.type = SER_GARBAGE;
-		bad.why = "agent acknowledged the wrong key";
-		verdict_event(&in->v, &bad);
-		return;
-	}
-	verdict_event(&in->v, ev);
-	switch (ev->type) {
-	case SER_HELLO:
-		if (in->state == ST_BOOTING) {
-			send_key(in);
-			set_state(in, ST_RUNNING, in->cfg->timeout_s * 1000 + RUN_SLACK_MS);
-		}
-		break;
-	case SER_EXIT: case SER_SIGNAL: case SER_TIMEOUT: case SER_AGENT_ERROR:
-		if (in->state == ST_RUNNING || in->state == ST_BOOTING)
-			set_state(in, ST_STOPPING, SHUTDOWN_MS);
-		break;
-	default:
-		break;
-	}
-}
-
-static void start_kill(struct instance *in, int sig)
-{
-	in->host.killed_by_host = 1;
-	proc_kill_group(in->pid, sig);
-	if (sig == SIGKILL)
-		set_state(in, ST_KILL, KILL_WAIT_MS);
-	else
-		set_state(in, ST_TERM, in->cfg->grace_ms);
-}
-
-/* A deadline passed: the per-state action. */
-static void expire(struct instance *in)
-{
-	switch (in->state) {
-	case ST_BOOTING:
-		in->host.timeout = HOST_TIMEOUT_BOOT;
-		in->host.timeout_s = in->cfg->boot_timeout_s;
-		start_kill(in, SIGTERM);
-		break;
-	case ST_RUNNING:
-		in->host.timeout = HOST_TIMEOUT_TEST;
-		in->host.timeout_s = in->cfg->timeout_s + RUN_SLACK_MS / 1000;
-		start_kill(in, SIGTERM);
-		break;
-	case ST_STOPPING:
-		in->host.timeout = HOST_TIMEOUT_SHUTDOWN;
-		in->host.timeout_s = SHUTDOWN_MS / 1000;
-		start_kill(in, SIGTERM);
-		break;
-	case ST_TERM:
-		start_kill(in, SIGKILL);
-		break;
-	case ST_KILL:
-		fmt(in->host.infra_error, sizeof(in->host.infra_error),
-		    "vkernel process %d survived SIGKILL for %d s", (int)in->pid, KILL_WAIT_MS / 1000);
-		set_state(in, ST_DONE, -1);
-		break;
-	case ST_DRAINING:
-		/* something still holds the pipes: kill the group, stop reading */
-		proc_kill_group(in->pid, SIGKILL);
-		set_state(in, ST_DONE, -1);
-		break;
-	case ST_DONE:
-		break;
-	}
-}
-
-static void reap(struct instance *in)
-{
-	int st;
-	pid_t p;
-
-	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (p == in->pid && !in->reaped) {
-			in->reaped = 1;
-			in->status = st;
-			in->host.kernel_reaped = 1;
-			in->host.kernel_status = st;
-			if (WIFSIGNALED(st))
-				note("vkernel %d died by signal %d", (int)p, WTERMSIG(st));
-			else
-				note("vkernel %d exited with %d", (int)p, WEXITSTATUS(st));
-		}
-	}
-	if (in->reaped && in->state != ST_DRAINING && in->state != ST_DONE) {
-		/* anything left in the group (UML helpers, a stray) goes now */
-		proc_kill_group(in->pid, SIGKILL);
-		set_state(in, ST_DRAINING, DRAIN_MS);
-	}
-}
-
-static void read_pipe(struct instance *in, int *fd, int is_serial)
-{
-	char buf[65536];
-	ssize_t n = xread(*fd, buf, sizeof(buf));
-
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	if (is_serial) {
-		log_bytes(in, in->ser_log, &in->ser_logged, &in->ser_trunc, buf, (size_t)n, "serial");
-		serial_feed(&in->sp, buf, (size_t)n);
-	} else {
-		log_bytes(in, in->con_log, &in->con_logged, &in->con_trunc, buf, (size_t)n, "console");
-		console_feed(&in->con, buf, (size_t)n);
-	}
-}
-
-static int setup_signals(struct instance *in, sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
-		return error_errno("cannot block signals");
-	in->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (in->sig_fd < 0)
-		return error_errno("cannot create signalfd");
-	signal(SIGPIPE, SIG_IGN);
+	close(in);
+	if (!found)
+		return error("uml_switch did not create '%s' within %d s", r->sock, SWITCH_WAIT_MS / 1000);
 	return 0;
 }
 
-static void handle_signals(struct instance *in)
+static int spawn(struct node *n)
 {
-	struct signalfd_siginfo si;
-
-	while (xread(in->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
-			continue;   /* reaped below */
-		if (!in->interrupted)
-			in->interrupted = (int)si.ssi_signo;
-	}
-}
-
-static int spawn(struct instance *in)
-{
-	const struct instance_config *c = in->cfg;
+	const struct instance_config *c = n->run->cfg;
 	int con[2] = { -1, -1 }, con_in[2] = { -1, -1 }, ser[2] = { -1, -1 }, ser_in[2] = { -1, -1 };
 	struct boot_params bp;
 	struct boot_argv ba;
@@ -341,10 +249,14 @@ static int spawn(struct instance *in)
 	memset(&bp, 0, sizeof(bp));
 	bp.kernel = c->kernel;
 	bp.image = c->image;
-	bp.cow = in->cow;
+	bp.cow = n->cow;
 	bp.payload = c->payload;
+	bp.scratch = n->scratch[0] ? n->scratch : NULL;
+	bp.switch_sock = n->run->sock[0] ? n->run->sock : NULL;
+	bp.node = n->index;
+	bp.nodes = n->run->nnodes;
 	bp.mem = c->mem;
-	bp.inst_dir = in->dir;
+	bp.inst_dir = n->dir;
 	bp.con_in = con_in[0];
 	bp.con_out = con[1];
 	bp.ser_in = ser_in[0];
@@ -365,15 +277,15 @@ static int spawn(struct instance *in)
 	ch.keep_fds[ch.nkeep++] = ser[1];
 	if (proc_spawn(&ch) < 0)
 		goto out;
-	in->pid = ch.pid;
-	in->con_r = con[0];
-	in->ser_r = ser[0];
-	in->ser_w = ser_in[1];
-	in->con_in_w = con_in[1];
+	n->pid = ch.pid;
+	n->con_r = con[0];
+	n->ser_r = ser[0];
+	n->ser_w = ser_in[1];
+	n->con_in_w = con_in[1];
 	con[0] = ser[0] = ser_in[1] = con_in[1] = -1;
-	set_nonblock(in->con_r);
-	set_nonblock(in->ser_r);
-	set_nonblock(in->ser_w);
+	set_nonblock(n->con_r);
+	set_nonblock(n->ser_r);
+	set_nonblock(n->ser_w);
 	r = 0;
 out:
 	/* the child's ends (and on failure, everything) */
@@ -388,55 +300,299 @@ out:
 	return r;
 }
 
-static void loop(struct instance *in)
-{
-	while (in->state != ST_DONE) {
-		struct pollfd pfd[3];
-		int n = 0, i_sig, i_con = -1, i_ser = -1, timeout = -1, r;
+/* ---- events ------------------------------------------------------------- */
 
-		if (in->interrupted) {
-			if (!in->reaped)
-				proc_kill_group(in->pid, SIGKILL);
-			in->host.killed_by_host = 1;
-			break;
+static void log_bytes(struct node *n, int fd, size_t *logged, int *trunc,
+		      const char *buf, size_t len, const char *what)
+{
+	size_t max = n->run->cfg->max_log;
+	size_t room = max > *logged ? max - *logged : 0;
+
+	if (len > room) {
+		if (!*trunc) {
+			char msg[128];
+			int m = fmt(msg, sizeof(msg), "\n[vkci: %s log truncated at %zu bytes]\n",
+				    what, max);
+
+			*trunc = 1;
+			write_all(fd, buf, room);
+			if (m > 0)
+				write_all(fd, msg, (size_t)m);
 		}
-		pfd[n].fd = in->sig_fd;
-		pfd[n].events = POLLIN;
-		i_sig = n++;
-		if (in->con_r >= 0) {
-			pfd[n].fd = in->con_r;
-			pfd[n].events = POLLIN;
-			i_con = n++;
+		*logged += room;
+		return;
+	}
+	if (write_all(fd, buf, len) < 0 && !*trunc) {
+		warning("cannot write %s log: %s", what, strerror(errno));
+		*trunc = 1;
+	}
+	*logged += len;
+}
+
+static void send_key(struct node *n)
+{
+	unsigned char raw[SERIAL_TOKEN_LEN / 2];
+	static const char hex[] = "0123456789abcdef";
+	char line[SERIAL_TOKEN_LEN + 4];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		long long t = now_ms() ^ ((long long)getpid() << 20) ^ n->index;
+
+		memcpy(raw, &t, sizeof(raw) < sizeof(t) ? sizeof(raw) : sizeof(t));
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		n->token[2 * i] = hex[raw[i] >> 4];
+		n->token[2 * i + 1] = hex[raw[i] & 15];
+	}
+	n->token[SERIAL_TOKEN_LEN] = '\0';
+	fmt(line, sizeof(line), "K %s\n", n->token);
+	if (write_all(n->ser_w, line, strlen(line)) < 0)
+		warning("cannot send key to '%s': %s", n->run->cfg->test, strerror(errno));
+}
+
+static void on_event(void *ctx, const struct serial_event *ev)
+{
+	struct node *n = ctx;
+
+	if (ev->type == SER_KEY && (ev->len != SERIAL_TOKEN_LEN ||
+				    memcmp(ev->data, n->token, SERIAL_TOKEN_LEN))) {
+		struct serial_event bad = *ev;
+
+		bad.type = SER_GARBAGE;
+		bad.why = "agent acknowledged the wrong key";
+		verdict_event(&n->v, &bad);
+		return;
+	}
+	verdict_event(&n->v, ev);
+	switch (ev->type) {
+	case SER_HELLO:
+		if (n->state == ST_BOOTING) {
+			send_key(n);
+			set_state(n, ST_RUNNING, n->run->cfg->timeout_s * 1000 + RUN_SLACK_MS);
 		}
-		if (in->ser_r >= 0) {
-			pfd[n].fd = in->ser_r;
-			pfd[n].events = POLLIN;
-			i_ser = n++;
+		break;
+	case SER_EXIT: case SER_SIGNAL: case SER_TIMEOUT: case SER_AGENT_ERROR:
+		if (n->state == ST_RUNNING || n->state == ST_BOOTING)
+			set_state(n, ST_STOPPING, SHUTDOWN_MS);
+		break;
+	default:
+		break;
+	}
+}
+
+static void start_kill(struct node *n, int sig)
+{
+	n->host.killed_by_host = 1;
+	proc_kill_group(n->pid, sig);
+	if (sig == SIGKILL)
+		set_state(n, ST_KILL, KILL_WAIT_MS);
+	else
+		set_state(n, ST_TERM, n->run->cfg->grace_ms);
+}
+
+/* A node's deadline passed: the per-state action. */
+static void expire(struct node *n)
+{
+	const struct instance_config *c = n->run->cfg;
+
+	switch (n->state) {
+	case ST_BOOTING:
+		n->host.timeout = HOST_TIMEOUT_BOOT;
+		n->host.timeout_s = c->boot_timeout_s;
+		start_kill(n, SIGTERM);
+		break;
+	case ST_RUNNING:
+		n->host.timeout = HOST_TIMEOUT_TEST;
+		n->host.timeout_s = c->timeout_s + RUN_SLACK_MS / 1000;
+		start_kill(n, SIGTERM);
+		break;
+	case ST_STOPPING:
+		n->host.timeout = HOST_TIMEOUT_SHUTDOWN;
+		n->host.timeout_s = SHUTDOWN_MS / 1000;
+		start_kill(n, SIGTERM);
+		break;
+	case ST_TERM:
+		start_kill(n, SIGKILL);
+		break;
+	case ST_KILL:
+		fmt(n->host.infra_error, sizeof(n->host.infra_error),
+		    "vkernel process %d survived SIGKILL for %d s", (int)n->pid, KILL_WAIT_MS / 1000);
+		set_state(n, ST_DONE, -1);
+		break;
+	case ST_DRAINING:
+		/* something still holds the pipes: kill the group, stop reading */
+		proc_kill_group(n->pid, SIGKILL);
+		set_state(n, ST_DONE, -1);
+		break;
+	case ST_DONE:
+		break;
+	}
+}
+
+static void reap(struct run *r)
+{
+	int st, i;
+	pid_t p;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (p == r->switch_pid) {
+			r->switch_reaped = 1;
+			continue;
 		}
-		if (in->deadline >= 0) {
-			long long left = in->deadline - now_ms();
+		for (i = 0; i < r->nnodes; i++) {
+			struct node *n = &r->node[i];
+
+			if (p != n->pid || n->reaped)
+				continue;
+			n->reaped = 1;
+			n->host.kernel_reaped = 1;
+			n->host.kernel_status = st;
+			if (WIFSIGNALED(st))
+				note("vkernel %d died by signal %d", (int)p, WTERMSIG(st));
+			else
+				note("vkernel %d exited with %d", (int)p, WEXITSTATUS(st));
+		}
+	}
+	for (i = 0; i < r->nnodes; i++) {
+		struct node *n = &r->node[i];
+
+		if (n->reaped && n->state != ST_DRAINING && n->state != ST_DONE) {
+			/* anything left in the group (UML helpers, a stray) goes now */
+			proc_kill_group(n->pid, SIGKILL);
+			set_state(n, ST_DRAINING, DRAIN_MS);
+		}
+	}
+}
+
+static void read_pipe(struct node *n, int *fd, int is_serial)
+{
+	char buf[65536];
+	ssize_t len = xread(*fd, buf, sizeof(buf));
+
+	if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (len <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (is_serial) {
+		log_bytes(n, n->ser_log, &n->ser_logged, &n->ser_trunc, buf, (size_t)len, "serial");
+		serial_feed(&n->sp, buf, (size_t)len);
+	} else {
+		log_bytes(n, n->con_log, &n->con_logged, &n->con_trunc, buf, (size_t)len, "console");
+		console_feed(&n->con, buf, (size_t)len);
+	}
+}
+
+static int setup_signals(struct run *r, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+		return error_errno("cannot block signals");
+	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sig_fd < 0)
+		return error_errno("cannot create signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void handle_signals(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (xread(r->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;   /* reaped below */
+		if (!r->interrupted)
+			r->interrupted = (int)si.ssi_signo;
+	}
+}
+
+/* The only poll loop: all nodes' pipes, the signalfd, the nearest deadline. */
+static void loop(struct run *r)
+{
+	for (;;) {
+		struct pollfd pfd[1 + 2 * INSTANCE_MAX_NODES];
+		struct { struct node *n; int serial; } who[1 + 2 * INSTANCE_MAX_NODES];
+		long long next = -1, now;
+		int np = 0, i, active = 0, timeout = -1;
+
+		if (r->interrupted) {
+			for (i = 0; i < r->nnodes; i++) {
+				if (r->node[i].pid > 0 && !r->node[i].reaped)
+					proc_kill_group(r->node[i].pid, SIGKILL);
+				r->node[i].host.killed_by_host = 1;
+			}
+			return;
+		}
+		pfd[np].fd = r->sig_fd;
+		pfd[np].events = POLLIN;
+		who[np].n = NULL;
+		np++;
+		for (i = 0; i < r->nnodes; i++) {
+			struct node *n = &r->node[i];
+
+			if (n->state == ST_DONE)
+				continue;
+			active++;
+			if (n->con_r >= 0) {
+				pfd[np] = (struct pollfd){ .fd = n->con_r, .events = POLLIN };
+				who[np].n = n;
+				who[np++].serial = 0;
+			}
+			if (n->ser_r >= 0) {
+				pfd[np] = (struct pollfd){ .fd = n->ser_r, .events = POLLIN };
+				who[np].n = n;
+				who[np++].serial = 1;
+			}
+			if (n->deadline >= 0 && (next < 0 || n->deadline < next))
+				next = n->deadline;
+		}
+		if (!active)
+			return;
+		if (next >= 0) {
+			long long left = next - now_ms();
 
 			timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 		}
-		r = poll(pfd, (nfds_t)n, timeout);
-		if (r < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)np, timeout) < 0 && errno != EINTR) {
 			error_errno("poll failed");
-			fmt(in->host.infra_error, sizeof(in->host.infra_error), "poll failed");
-			proc_kill_group(in->pid, SIGKILL);
-			break;
+			for (i = 0; i < r->nnodes; i++)
+				fmt(r->node[i].host.infra_error, sizeof(r->node[i].host.infra_error),
+				    "poll failed");
+			r->interrupted = 0;
+			for (i = 0; i < r->nnodes; i++)
+				if (!r->node[i].reaped)
+					proc_kill_group(r->node[i].pid, SIGKILL);
+			return;
 		}
-		if (r > 0 && pfd[i_sig].revents)
-			handle_signals(in);
-		/* serial first: the exit record should land before the console's EOF */
-		if (i_ser >= 0 && pfd[i_ser].revents)
-			read_pipe(in, &in->ser_r, 1);
-		if (i_con >= 0 && pfd[i_con].revents)
-			read_pipe(in, &in->con_r, 0);
-		reap(in);
-		if (in->state == ST_DRAINING && in->con_r < 0 && in->ser_r < 0)
-			set_state(in, ST_DONE, -1);
-		else if (in->deadline >= 0 && now_ms() >= in->deadline)
-			expire(in);
+		if (pfd[0].revents)
+			handle_signals(r);
+		/* serial before console: the exit record lands before the console's EOF */
+		for (i = 1; i < np; i++)
+			if (pfd[i].revents && who[i].serial)
+				read_pipe(who[i].n, &who[i].n->ser_r, 1);
+		for (i = 1; i < np; i++)
+			if (pfd[i].revents && !who[i].serial && who[i].n->con_r == pfd[i].fd)
+				read_pipe(who[i].n, &who[i].n->con_r, 0);
+		reap(r);
+		now = now_ms();
+		for (i = 0; i < r->nnodes; i++) {
+			struct node *n = &r->node[i];
+
+			if (n->state == ST_DRAINING && n->con_r < 0 && n->ser_r < 0)
+				set_state(n, ST_DONE, -1);
+			else if (n->state != ST_DONE && n->deadline >= 0 && now >= n->deadline)
+				expire(n);
+		}
 	}
 }
 
@@ -447,79 +603,159 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Output of nodes other than 0 is captured, not printed. */
+static void capture(void *ctx, const char *line, size_t len)
+{
+	struct node *n = ctx;
+
+	sbuf_add(&n->captured, line, len);
+	sbuf_add(&n->captured, "\n", 1);
+}
+
+static void node_init(struct run *r, struct node *n, int index, verdict_emit emit, void *ctx)
+{
+	n->run = r;
+	n->index = index;
+	n->con_r = n->ser_r = n->ser_w = n->con_in_w = -1;
+	n->con_log = n->ser_log = -1;
+	console_init(&n->con);
+	sbuf_init(&n->captured, PEER_OUTPUT_MAX);
+	if (index == 0)
+		verdict_init(&n->v, emit, ctx, &n->con);
+	else
+		verdict_init(&n->v, capture, n, &n->con);
+	serial_init(&n->sp, on_event, n);
+}
+
+static void node_notes(struct run *r, struct node *n)
+{
+	/* node 0's notes name the logs; one note per run for the kept dir */
+	if (n->index == 0) {
+		fmt(r->notes[0], sizeof(r->notes[0]), "console log: %s", n->console_path);
+		fmt(r->notes[1], sizeof(r->notes[1]), "serial log: %s", n->serial_path);
+		n->host.notes[n->host.nnotes++] = r->notes[0];
+		n->host.notes[n->host.nnotes++] = r->notes[1];
+		if (r->dir[0]) {
+			fmt(r->notes[2], sizeof(r->notes[2]), "instance kept: %s", r->dir);
+			n->host.notes[n->host.nnotes++] = r->notes[2];
+		}
+	} else {
+		n->host.nnotes = 0;
+	}
+}
+
+static int start(struct run *r)
+{
+	int i;
+
+	if (make_run_dir(r) < 0)
+		return -1;
+	for (i = 0; i < r->nnodes; i++)
+		if (make_node_files(&r->node[i]) < 0)
+			return -1;
+	if (r->nnodes > 1 && start_switch(r) < 0)
+		return -1;
+	for (i = 0; i < r->nnodes; i++) {
+		if (spawn(&r->node[i]) < 0)
+			return -1;
+		set_state(&r->node[i], ST_BOOTING, r->cfg->boot_timeout_s * 1000);
+	}
+	return 0;
+}
+
 int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx)
 {
-	struct instance *in = calloc(1, sizeof(*in));
+	struct run *r = calloc(1, sizeof(*r));
 	sigset_t old;
 	int rc, i;
 
-	if (!in) {
+	if (!r) {
 		error("out of memory");
 		return EXIT_INFRA;
 	}
-	in->cfg = cfg;
-	in->con_r = in->ser_r = in->ser_w = in->con_in_w = in->sig_fd = -1;
-	in->con_log = in->ser_log = -1;
-	console_init(&in->con);
-	verdict_init(&in->v, emit, ctx, &in->con);
-	serial_init(&in->sp, on_event, in);
+	r->cfg = cfg;
+	r->sig_fd = -1;
+	r->nnodes = cfg->nodes < 1 ? 1 : cfg->nodes > INSTANCE_MAX_NODES ? INSTANCE_MAX_NODES :
+		    (int)cfg->nodes;
+	for (i = 0; i < r->nnodes; i++) {
+		node_init(r, &r->node[i], i, emit, ctx);
+		/* until it runs, a node is DONE: nothing to wait for */
+		r->node[i].state = ST_DONE;
+	}
 
 	proc_become_supervisor();
-	if (setup_signals(in, &old) < 0 || make_dirs(in) < 0 || spawn(in) < 0) {
-		fmt(in->host.infra_error, sizeof(in->host.infra_error),
+	if (setup_signals(r, &old) < 0 || start(r) < 0) {
+		fmt(r->node[0].host.infra_error, sizeof(r->node[0].host.infra_error),
 		    "cannot start the vkernel for '%s' (see vkci's error above)", cfg->test);
+		for (i = 0; i < r->nnodes; i++)
+			if (r->node[i].pid > 0)
+				r->node[i].host.killed_by_host = 1;
 	} else {
-		set_state(in, ST_BOOTING, cfg->boot_timeout_s * 1000);
-		loop(in);
+		loop(r);
 	}
 
-	/* Teardown: nothing of this instance survives. */
-	if (in->pid > 0) {
-		if (!in->reaped)
-			proc_kill_group(in->pid, SIGKILL);
-		proc_kill_all_children(KILL_WAIT_MS);
-		if (!in->reaped) {
-			in->host.kernel_reaped = 0;
+	/* Teardown: nothing of this test survives. */
+	for (i = 0; i < r->nnodes; i++)
+		if (r->node[i].pid > 0 && !r->node[i].reaped)
+			proc_kill_group(r->node[i].pid, SIGKILL);
+	if (r->switch_pid > 0 && !r->switch_reaped)
+		proc_kill_group(r->switch_pid, SIGKILL);
+	proc_kill_all_children(KILL_WAIT_MS);
+	for (i = 0; i < r->nnodes; i++) {
+		struct node *n = &r->node[i];
+
+		close_fd(&n->con_r);
+		close_fd(&n->ser_r);
+		close_fd(&n->ser_w);
+		close_fd(&n->con_in_w);
+		serial_finish(&n->sp);
+		console_finish(&n->con);
+	}
+
+	if (r->interrupted) {
+		for (i = 0; i < r->nnodes; i++) {
+			close_fd(&r->node[i].con_log);
+			close_fd(&r->node[i].ser_log);
 		}
-	}
-	close_fd(&in->con_r);
-	close_fd(&in->ser_r);
-	close_fd(&in->ser_w);
-	close_fd(&in->con_in_w);
-	serial_finish(&in->sp);
-	console_finish(&in->con);
-
-	if (in->interrupted) {
-		close_fd(&in->con_log);
-		close_fd(&in->ser_log);
-		if (in->dir[0])
-			rm_rf(in->dir);
-		close_fd(&in->sig_fd);
-		signal(in->interrupted, SIG_DFL);
+		if (r->dir[0])
+			rm_rf(r->dir);
+		close_fd(&r->sig_fd);
+		signal(r->interrupted, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		raise(in->interrupted);
-		_exit(128 + in->interrupted);
+		raise(r->interrupted);
+		_exit(128 + r->interrupted);
 	}
 
-	i = 0;
-	if (in->dir[0]) {
-		fmt(in->notes[i], sizeof(in->notes[0]), "console log: %s", in->console_path);
-		in->host.notes[in->host.nnotes++] = in->notes[i++];
-		fmt(in->notes[i], sizeof(in->notes[0]), "serial log: %s", in->serial_path);
-		in->host.notes[in->host.nnotes++] = in->notes[i++];
-		fmt(in->notes[i], sizeof(in->notes[0]), "instance kept: %s", in->dir);
-		in->host.notes[in->host.nnotes++] = in->notes[i++];
+	/* nodes other than 0 first: node 0's verdict reports on them */
+	for (i = 1; i < r->nnodes; i++) {
+		struct node *n = &r->node[i];
+
+		node_notes(r, n);
+		n->rc = verdict_finish(&n->v, &n->host);
+		r->peers[i - 1].node = i;
+		r->peers[i - 1].rc = n->rc;
+		r->peers[i - 1].output = n->captured.data ? n->captured.data : "";
+		r->peers[i - 1].console_path = n->console_path;
 	}
-	rc = verdict_finish(&in->v, &in->host);
-	close_fd(&in->con_log);
-	close_fd(&in->ser_log);
-	if (in->dir[0] && rc == EXIT_PASS && !cfg->keep)
-		rm_rf(in->dir);
-	else if (in->dir[0] && rc != EXIT_PASS)
-		note("kept instance dir '%s'", in->dir);
-	close_fd(&in->sig_fd);
+	node_notes(r, &r->node[0]);
+	r->node[0].host.peers = r->peers;
+	r->node[0].host.npeers = r->nnodes - 1;
+	rc = verdict_finish(&r->node[0].v, &r->node[0].host);
+
+	for (i = 0; i < r->nnodes; i++) {
+		close_fd(&r->node[i].con_log);
+		close_fd(&r->node[i].ser_log);
+	}
+	if (r->dir[0] && rc == EXIT_PASS && !cfg->keep)
+		rm_rf(r->dir);
+	else if (r->dir[0] && rc != EXIT_PASS)
+		note("kept instance dir '%s'", r->dir);
+	close_fd(&r->sig_fd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	verdict_free(&in->v);
-	free(in);
+	for (i = 0; i < r->nnodes; i++) {
+		verdict_free(&r->node[i].v);
+		sbuf_free(&r->node[i].captured);
+	}
+	free(r);
 	return rc;
 }

@@ -1,13 +1,16 @@
-/* instance.h - one throwaway vkernel running one test.
+/* instance.h - throwaway vkernels running one test.
  *
- * instance_run() owns the whole life of an instance: it makes a private
- * instance dir (0700), starts the vkernel in its own process group with the
- * console and serial line on pipes, runs the only poll loop of vkci (signals
- * arrive as a signalfd, deadlines are monotonic), feeds the serial stream
- * and the console to their parsers, and tears everything down. The TAP
- * verdict goes out through `emit`; the return value is the exit status.
+ * instance_run() owns the whole life of a test's instance: it makes a
+ * private instance dir (0700), starts the vkernel (or, for a multi-node
+ * test, a uml_switch on a unix socket in the instance dir and N vkernels on
+ * it) each in its own process group with the console and serial line on
+ * pipes, runs the only poll loop of vkci (signals arrive as a signalfd,
+ * deadlines are monotonic, one per node), feeds each serial stream and
+ * console to its parsers, and tears everything down. The TAP verdict goes
+ * out through `emit` (node 0's TAP, then one line per other node); the
+ * return value is the exit status.
  *
- * States and their deadlines (the table `states[]` in instance.c):
+ * States of each node and their deadlines (`expire()` in instance.c):
  *   BOOTING   until the agent's hello          boot_timeout_s
  *   RUNNING   until the test's exit record      timeout_s + slack
  *   STOPPING  until the vkernel exits           shutdown allowance
@@ -25,10 +28,14 @@
 
 #include "verdict.h"
 
+#define INSTANCE_MAX_NODES 16
+
 struct instance_config {
 	const char *kernel;          /* vkernel binary (absolute path) */
 	const char *image;           /* base root image (absolute path) */
 	const char *payload;         /* payload disk (absolute path) or NULL */
+	long nodes;                  /* vkernels on one switch (1: no network but lo) */
+	long long scratch;           /* bytes of sparse scratch disk per node, 0 for none */
 	const char *test;            /* test name in the payload: "vm/mmap_anon" */
 	const char *const *test_args;/* NULL-terminated, may be NULL */
 	const char *const *extra;    /* extra kernel arguments, may be NULL */

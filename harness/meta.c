@@ -11,6 +11,7 @@ void meta_init(struct test_meta *m)
 	m->timeout_s = -1;
 	m->mem = -1;
 	m->nodes = -1;
+	m->scratch = -1;
 }
 
 static int set(struct test_meta *m, const char *key, size_t kl, const char *val,
@@ -25,8 +26,11 @@ static int set(struct test_meta *m, const char *key, size_t kl, const char *val,
 	} else if (kl == 5 && !memcmp(key, "nodes", 5)) {
 		if ((m->nodes = parse_uint(val, 16)) < 1)
 			return error("%s: bad vkci nodes '%s' (1..16)", where, val);
+	} else if (kl == 7 && !memcmp(key, "scratch", 7)) {
+		if ((m->scratch = parse_size(val)) < (1LL << 20) || m->scratch > (64LL << 30))
+			return error("%s: bad vkci scratch '%s' (e.g. 64M, 1M..64G)", where, val);
 	} else {
-		return error("%s: unknown vkci metadata key '%.*s' (known: timeout, mem, nodes)",
+		return error("%s: unknown vkci metadata key '%.*s' (known: timeout, mem, nodes, scratch)",
 			     where, (int)kl, key);
 	}
 	return 0;

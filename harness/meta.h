@@ -1,5 +1,5 @@
 /* meta.h - per-test metadata, declared in the test's source file on a line
- *     / * vkci: timeout=30 mem=128M * /      (without the inner blanks)
+ *     / * vkci: timeout=30 mem=128M nodes=2 scratch=64M * /   (no inner blanks)
  * within its first 4 KiB. Unknown keys are errors, so a typo cannot silently
  * fall back to a default. */
 #ifndef VKCI_META_H
@@ -9,6 +9,7 @@ struct test_meta {
 	long timeout_s;      /* -1 when not given */
 	long long mem;       /* bytes, -1 when not given */
 	long nodes;          /* vkernels the test needs, -1 when not given */
+	long long scratch;   /* bytes of scratch disk the test wants, -1 when not given */
 };
 
 void meta_init(struct test_meta *m);

@@ -117,7 +117,9 @@ int uml_build_argv(const struct boot_params *bp, struct boot_argv *b)
 	memset(b, 0, sizeof(*b));
 	if (check_path("kernel", bp->kernel) || check_path("image", bp->image) ||
 	    check_path("copy-on-write file", bp->cow) || check_path("instance dir", bp->inst_dir) ||
-	    (bp->payload && check_path("payload", bp->payload)))
+	    (bp->payload && check_path("payload", bp->payload)) ||
+	    (bp->scratch && check_path("scratch disk", bp->scratch)) ||
+	    (bp->switch_sock && check_path("switch socket", bp->switch_sock)))
 		return -1;
 	if (!bp->test || !*bp->test || strpbrk(bp->test, " \t\n\"%,"))
 		return error("bad test name '%s'", bp->test ? bp->test : "");
@@ -129,6 +131,10 @@ int uml_build_argv(const struct boot_params *bp, struct boot_argv *b)
 	r |= add(b, "ubd0=%s,%s", bp->cow, bp->image);
 	if (bp->payload)
 		r |= add(b, "ubd1r=%s", bp->payload);
+	if (bp->scratch)
+		r |= add(b, "ubd2=%s", bp->scratch);
+	if (bp->switch_sock)
+		r |= add(b, "eth0=daemon,,unix,%s", bp->switch_sock);
 	r |= add(b, "root=/dev/ubda");
 	r |= add(b, "rw");
 	r |= add(b, "init=/sbin/vkci-init");
@@ -140,6 +146,12 @@ int uml_build_argv(const struct boot_params *bp, struct boot_argv *b)
 	r |= add(b, "uml_dir=%s", bp->inst_dir);
 	r |= add(b, "vkci.test=%s", bp->test);
 	r |= add(b, "vkci.timeout=%ld", bp->timeout_s);
+	if (bp->scratch)
+		r |= add(b, "vkci.scratch=/dev/ubdc");
+	if (bp->nodes > 1) {
+		r |= add(b, "vkci.node=%d", bp->node);
+		r |= add(b, "vkci.nodes=%d", bp->nodes);
+	}
 	for (i = 0; !r && bp->test_args && bp->test_args[i]; i++) {
 		char enc[1024];
 

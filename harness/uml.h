@@ -15,6 +15,9 @@ struct boot_params {
 	const char *image;       /* read-only base root image (backing file) */
 	const char *cow;         /* per-instance copy-on-write file (created by UML) */
 	const char *payload;     /* read-only payload disk, or NULL */
+	const char *scratch;     /* per-instance scratch disk (ubd2, /dev/ubdc), or NULL */
+	const char *switch_sock; /* uml_switch control socket for eth0, or NULL */
+	int node, nodes;         /* this vkernel's index among the test's nodes */
 	long long mem;           /* bytes */
 	const char *inst_dir;    /* uml_dir: UML's umid directory goes here */
 	int con_in, con_out;     /* console (kernel log) channel fds */

@@ -244,11 +244,50 @@ static void console_diag(struct verdict *v)
 	}
 }
 
+/* One line per other node of a multi-node test; a failed node's own TAP
+ * and diagnostics follow as diagnostics (bounded). */
+static void peer_lines(struct verdict *v, const struct peer_result *pr, long num)
+{
+	const char *line = pr->output, *nl;
+	const char *why = NULL;
+	size_t whylen = 0;
+	int shown = 0;
+
+	if (pr->rc == EXIT_PASS) {
+		emitf(v, "ok %ld - node %d passed", num, pr->node);
+		return;
+	}
+	/* the first `not ok` of the node says why */
+	for (nl = line; nl && *nl; nl = strchr(nl, '\n') ? strchr(nl, '\n') + 1 : NULL) {
+		if (!strncmp(nl, "not ok", 6)) {
+			why = nl;
+			whylen = strcspn(nl, "\n");
+			break;
+		}
+	}
+	if (why)
+		emitf(v, "not ok %ld - node %d failed: %.*s", num, pr->node,
+		      (int)(whylen > 200 ? 200 : whylen), why);
+	else
+		emitf(v, "not ok %ld - node %d failed", num, pr->node);
+	while (*line && shown < 60) {
+		size_t len = strcspn(line, "\n");
+
+		emitf(v, "# node %d: %.*s", pr->node, (int)(len > 900 ? 900 : len), line);
+		shown++;
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	if (pr->console_path)
+		emitf(v, "# node %d console log: %s", pr->node, pr->console_path);
+}
+
 int verdict_finish(struct verdict *v, const struct host_facts *h)
 {
 	const struct console_state *c = v->console;
 	struct problems p = { .n = 0 };
-	int infra = 0, skip_exit = 0, i;
+	int infra = 0, skip_exit = 0, peers_failed = 0, i;
 	enum crash_kind crash = c ? c->first : CRASH_NONE;
 	long next;
 
@@ -314,6 +353,13 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			else if (h->timeout == HOST_TIMEOUT_TEST)
 				kernel_problem(&p, "test timed out after %ld s (no result from the guest; vkernel killed)",
 					    h->timeout_s);
+			else if (!v->done && h->kernel_reaped && !h->killed_by_host &&
+				 WIFEXITED(h->kernel_status) &&
+				 WEXITSTATUS(h->kernel_status) == 0 && v->tap.planned > 0 &&
+				 v->tap.tests == v->tap.planned && !v->tap.failed && !v->tap.bailed)
+				/* a complete, passing TAP stream and a clean power-off:
+				 * the test switched its vkernel off on purpose */
+				emitf(v, "# the test powered its vkernel off itself after a complete TAP stream");
 			else if (h->kernel_reaped && !h->killed_by_host && WIFSIGNALED(h->kernel_status))
 				kernel_problem(&p, "vkernel died by signal %d (%s) while the test ran",
 					       WTERMSIG(h->kernel_status),
@@ -357,7 +403,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			kernel_problem(&p, "vkernel died by signal %d (%s)", WTERMSIG(st), signal_name(WTERMSIG(st)));
 		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
 			kernel_problem(&p, "vkernel exited with status %d", WEXITSTATUS(st));
-		else if (!v->done)
+		else if (!v->done && v->end != SER_GARBAGE)
 			kernel_problem(&p, "vkernel powered off without the agent's done record");
 	}
 
@@ -367,8 +413,12 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	if (v->late_output)
 		emitf(v, "# %lu output records outside the test ignored", v->late_output);
 
+	for (i = 0; i < h->npeers; i++)
+		if (h->peers[i].rc != EXIT_PASS)
+			peers_failed++, infra |= h->peers[i].rc == EXIT_INFRA;
+
 	/* Skip-all: the test's own verdict, if nothing else went wrong. */
-	if (p.n == 0 && v->tap.failed == 0 && !v->tap.bailed &&
+	if (p.n == 0 && v->tap.failed == 0 && !v->tap.bailed && !peers_failed &&
 	    (v->tap.skip_all || (skip_exit && v->tap.tests == 0))) {
 		emitf(v, "1..0 # SKIP %s", v->tap.skip_all && v->tap.skip_reason[0] ?
 		      v->tap.skip_reason : "test exited with status 4 (skip)");
@@ -387,7 +437,9 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 				emitf(v, "# %s", h->notes[j]);
 		}
 	}
-	if (p.n == 0 && (v->tap.failed || v->tap.bailed)) {
+	for (i = 0; i < h->npeers; i++)
+		peer_lines(v, &h->peers[i], ++next);
+	if (p.n == 0 && (v->tap.failed || v->tap.bailed || peers_failed)) {
 		int j;
 
 		for (j = 0; j < h->nnotes; j++)
@@ -396,5 +448,5 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	emitf(v, "1..%ld", next);
 	if (infra)
 		return EXIT_INFRA;
-	return (p.n || v->tap.failed || v->tap.bailed) ? EXIT_FAIL : EXIT_PASS;
+	return (p.n || v->tap.failed || v->tap.bailed || peers_failed) ? EXIT_FAIL : EXIT_PASS;
 }

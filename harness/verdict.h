@@ -24,6 +24,14 @@ typedef void (*verdict_emit)(void *ctx, const char *line, size_t len);
 /* What the host saw; filled by `vkci exec` (or parse's options). */
 enum host_timeout { HOST_TIMEOUT_NONE, HOST_TIMEOUT_BOOT, HOST_TIMEOUT_TEST, HOST_TIMEOUT_SHUTDOWN };
 
+/* The verdict of another node of a multi-node test, reported by node 0. */
+struct peer_result {
+	int node;
+	int rc;                     /* its exit status */
+	const char *output;         /* its TAP and diagnostics, NUL-terminated */
+	const char *console_path;
+};
+
 struct host_facts {
 	char infra_error[256];      /* vkci could not run the instance at all */
 	enum host_timeout timeout;  /* which host deadline expired, if any */
@@ -33,6 +41,8 @@ struct host_facts {
 	int killed_by_host;         /* vkci sent it SIGTERM/SIGKILL */
 	const char *notes[VERDICT_MAX_NOTES]; /* diagnostics to add on failure (log paths) */
 	int nnotes;
+	const struct peer_result *peers;  /* other nodes (multi-node tests) */
+	int npeers;
 };
 
 struct verdict {

@@ -46,37 +46,28 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
-/* "suites/vm/mmap_anon.c" -> "vm/mmap_anon"; "vm/mmap_anon" stays. */
+/* A test's name in the payload is SUITE/NAME: the last two components of
+ * its source path ("suites/vm/mmap_anon.c" -> "vm/mmap_anon"); a name
+ * given as such stays. */
 static int test_name(const char *arg, char *name, size_t size, char *src, size_t srcsize)
 {
 	size_t len = strlen(arg), i;
-	const char *p;
 
 	src[0] = '\0';
 	if (len > 2 && !strcmp(arg + len - 2, ".c")) {
-		const char *base = strrchr(arg, '/'), *dir;
+		const char *p = arg + len - 2;
+		int slashes = 0;
 
 		if (fmt(src, srcsize, "%s", arg) < 0)
 			return error("test path too long: '%s'", arg);
-		p = strstr(arg, "suites/");
-		if (p) {
-			p += 7;
-		} else {
-			/* last two components: DIR/NAME.c */
-			dir = base;
-			if (dir && dir > arg) {
-				for (p = dir - 1; p > arg && p[-1] != '/'; p--)
-					;
-			} else {
-				p = arg;
-			}
-		}
-		if (fmt(name, size, "%.*s", (int)(len - 2 - (size_t)(p - arg)), p) < 0)
+		while (p > arg && !(p[-1] == '/' && ++slashes == 2))
+			p--;
+		if (fmt(name, size, "%.*s", (int)(arg + len - 2 - p), p) < 0)
 			return error("test name too long: '%s'", arg);
 	} else if (fmt(name, size, "%s", arg) < 0) {
 		return error("test name too long: '%s'", arg);
 	}
-	if (!name[0] || name[0] == '/' || strstr(name, ".."))
+	if (!name[0] || name[0] == '/' || strstr(name, "..") || !strchr(name, '/'))
 		return error("bad test name '%s' (want SUITE/TEST or suites/SUITE/TEST.c)", arg);
 	for (i = 0; name[i]; i++) {
 		char c = name[i];
@@ -236,10 +227,8 @@ static int cmd_exec(int argc, char **argv)
 		error("bad timeout '%s' (seconds, 1..86400)", timeout_s ? timeout_s : "");
 		return EXIT_USAGE;
 	}
-	if (meta.nodes > 1) {
-		error("'%s' needs %ld nodes; multi-node tests are not supported yet", name, meta.nodes);
-		return EXIT_USAGE;
-	}
+	cfg.nodes = meta.nodes > 0 ? meta.nodes : 1;
+	cfg.scratch = meta.scratch > 0 ? meta.scratch : 0;
 
 	if (need_file("kernel", kernel, "set VKCI_KERNEL or --kernel to a vkernel binary", 1,
 		      kabs, sizeof(kabs)) < 0 ||

@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -217,6 +221,9 @@ static int decode(char *s)
 struct job {
 	char test[256];
 	long timeout_s;
+	long node, nodes;          /* multi-node tests: our index and the count */
+	char scratch[64];          /* scratch block device, or "" */
+	char env[4][96];
 	char *argv[MAX_ARGS + 2];
 	int argc;
 	char cmdline[4096];
@@ -230,6 +237,9 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 
 	j->timeout_s = 60;
 	j->test[0] = '\0';
+	j->node = 0;
+	j->nodes = 1;
+	j->scratch[0] = '\0';
 	if (fd < 0) {
 		snprintf(err, size, "cannot open /proc/cmdline: %s", strerror(errno));
 		return -1;
@@ -249,6 +259,12 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 			j->timeout_s = strtol(w + 13, NULL, 10);
 			if (j->timeout_s <= 0)
 				j->timeout_s = 60;
+		} else if (!strncmp(w, "vkci.node=", 10)) {
+			j->node = strtol(w + 10, NULL, 10);
+		} else if (!strncmp(w, "vkci.nodes=", 11)) {
+			j->nodes = strtol(w + 11, NULL, 10);
+		} else if (!strncmp(w, "vkci.scratch=", 13)) {
+			snprintf(j->scratch, sizeof(j->scratch), "%s", w + 13);
 		} else if (!strncmp(w, "vkci.arg=", 9)) {
 			if (j->argc > MAX_ARGS || decode(w + 9) < 0) {
 				snprintf(err, size, "bad or too many vkci.arg= words");
@@ -262,6 +278,56 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 		snprintf(err, size, "no valid vkci.test= on the kernel command line");
 		return -1;
 	}
+	if (j->nodes < 1 || j->nodes > 250 || j->node < 0 || j->node >= j->nodes) {
+		snprintf(err, size, "bad vkci.node=/vkci.nodes= on the kernel command line");
+		return -1;
+	}
+	return 0;
+}
+
+/* Bring an interface up, with an IPv4 address when addr is not 0. */
+static int if_up(const char *name, uint32_t addr, uint32_t mask, char *err, size_t size)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		snprintf(err, size, "socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (addr) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(addr);
+		if (ioctl(fd, SIOCSIFADDR, &ifr) < 0)
+			goto fail;
+		sin->sin_addr.s_addr = htonl(mask);
+		if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0)
+			goto fail;
+	}
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	snprintf(err, size, "cannot configure %s: %s", name, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* lo always; eth0 = 10.0.0.(node+1)/24 on the run's switch for multi-node tests. */
+static int network(const struct job *j, char *err, size_t size)
+{
+	if (if_up("lo", 0, 0, err, size) < 0)
+		return -1;
+	if (j->nodes > 1)
+		return if_up("eth0", (10u << 24) | (uint32_t)(j->node + 1), 0xffffff00u, err, size);
 	return 0;
 }
 
@@ -320,15 +386,21 @@ static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err
 		return -1;
 	}
 	j->argv[0] = path;
+	snprintf(j->env[0], sizeof(j->env[0]), "VKCI_TEST=%s", j->test);
+	snprintf(j->env[1], sizeof(j->env[1]), "VKCI_NODE=%ld", j->node);
+	snprintf(j->env[2], sizeof(j->env[2]), "VKCI_NODES=%ld", j->nodes);
+	snprintf(j->env[3], sizeof(j->env[3]), "VKCI_SCRATCH=%s", j->scratch);
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, size, "fork: %s", strerror(errno));
+		close(report[0]);
+		close(report[1]);
 		return -1;
 	}
 	if (pid == 0) {
-		static char *const envp[] = {
-			"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/tmp", "TERM=dumb",
-			"LC_ALL=C", NULL,
+		char *envp[] = {
+			"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/tmp", "TERM=dumb", "LC_ALL=C",
+			j->env[0], j->env[1], j->env[2], j->scratch[0] ? j->env[3] : NULL, NULL,
 		};
 		sigset_t none;
 		int null = open("/dev/null", O_RDONLY);
@@ -470,6 +542,8 @@ int main(void)
 	if (receive_key() < 0)
 		fail("no key from the host on the serial line");
 	if (read_cmdline(&job, err, sizeof(err)) < 0)
+		fail(err);
+	if (network(&job, err, sizeof(err)) < 0)
 		fail(err);
 	snprintf(path, sizeof(path), "/payload/%s", job.test);
 	if (access(path, F_OK) < 0) {

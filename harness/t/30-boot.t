@@ -11,9 +11,10 @@ payload=$B/t/payload.img
 run=$scratch/run
 mkdir -p "$run"
 
-# processes whose argv has uml_dir=<our run dir> (the [u] keeps grep itself out)
+# processes whose argv names our run dir: vkernels (uml_dir=) and switches
+# (-unix); the [u] keeps grep itself out
 leftover_procs() {
-	grep -l -- "[u]ml_dir=$run" /proc/[0-9]*/cmdline 2>/dev/null | wc -l
+	grep -l -e "[u]ml_dir=$run" -e "[u]ml_switch.*$run" /proc/[0-9]*/cmdline 2>/dev/null | wc -l
 }
 
 # boot NAME WANT-RC REGEX [vkci options] [-- args]
@@ -33,29 +34,32 @@ boot() {
 	fi
 }
 
-boot pass 0 '^ok 2 - argc=2 arg1=hello world$' t/pass -- "hello world"
-boot fail 1 '^not ok 2 - second is wrong' t/fail
-boot segv 1 'not ok 2 - test killed by signal 11 \(SIGSEGV\)' t/segv
-boot hang 1 'not ok 2 - test timed out after 2 s' -t 2 t/hang
-boot panic 1 'kernel panic while the test ran: Kernel panic - not syncing: sysrq triggered crash' t/panic
-boot skip 0 '^1\.\.0 # SKIP nothing to do here' t/skip
-boot short 1 'not ok 3 - planned 5 tests but ran 2' t/short
-boot noplan 1 'not ok 3 - no TAP plan' t/noplan
-boot forge 1 'serial protocol violation: 2 bad records \(first: control record with wrong key' t/forge
-boot lingering-child 0 '^ok 1 - parent done' t/fork_left
-boot warning 1 'kernel warning: WARNING: CPU' t/warn
-boot missing 3 "guest agent: test 't/nope' not found in the payload" t/nope
+boot pass 0 '^ok 2 - argc=2 arg1=hello world$' "$top/harness/t/guest/pass.c" -- "hello world"
+boot fail 1 '^not ok 2 - second is wrong' "$top/harness/t/guest/fail.c"
+boot segv 1 'not ok 2 - test killed by signal 11 \(SIGSEGV\)' "$top/harness/t/guest/segv.c"
+boot hang 1 'not ok 2 - test timed out after 2 s' -t 2 "$top/harness/t/guest/hang.c"
+boot panic 1 'kernel panic while the test ran: Kernel panic - not syncing: sysrq triggered crash' "$top/harness/t/guest/panic.c"
+boot skip 0 '^1\.\.0 # SKIP nothing to do here' "$top/harness/t/guest/skip.c"
+boot short 1 'not ok 3 - planned 5 tests but ran 2' "$top/harness/t/guest/short.c"
+boot noplan 1 'not ok 3 - no TAP plan' "$top/harness/t/guest/noplan.c"
+boot forge 1 'serial protocol violation: 2 bad records \(first: control record with wrong key' "$top/harness/t/guest/forge.c"
+boot lingering-child 0 '^ok 1 - parent done' "$top/harness/t/guest/fork_left.c"
+boot warning 1 'kernel warning: WARNING: CPU' "$top/harness/t/guest/warn.c"
+boot missing 3 "guest agent: test 'guest/nope' not found in the payload" guest/nope
+boot scratch-disk 0 '^ok 4 - data survived a remount' "$top/harness/t/guest/scratch.c"
+boot two-nodes 0 '^ok 3 - node 1 passed' "$top/harness/t/guest/net2.c"
+boot node-panics 1 'not ok 2 - node 1 failed: .*kernel panic' "$top/harness/t/guest/node_panic.c"
 
 # logs land in the log dir, per test
 logs=$scratch/logs
-VKCI_RUNDIR=$run "$VKCI" exec -l "$logs" -k "$kernel" -i "$image" -p "$payload" t/fail >/dev/null 2>&1
+VKCI_RUNDIR=$run "$VKCI" exec -l "$logs" -k "$kernel" -i "$image" -p "$payload" "$top/harness/t/guest/fail.c" >/dev/null 2>&1
 is $? 1 "fail with a log dir still fails"
-[ -s "$logs/t/fail/console.log" ] && grep -q '^V vkci-agent' "$logs/t/fail/serial.log"
-ok $? "log dir: console and serial logs in LOGDIR/t/fail/"
+[ -s "$logs/guest/fail/console.log" ] && grep -q '^V vkci-agent' "$logs/guest/fail/serial.log"
+ok $? "log dir: console and serial logs in LOGDIR/guest/fail/"
 rm -rf "$run"/*
 
 # the instance dir is private
-VKCI_RUNDIR=$run "$VKCI" exec -K -k "$kernel" -i "$image" -p "$payload" t/pass >/dev/null 2>&1
+VKCI_RUNDIR=$run "$VKCI" exec -K -k "$kernel" -i "$image" -p "$payload" "$top/harness/t/guest/pass.c" >/dev/null 2>&1
 is "$(stat -c %a "$run"/*)" 700 "instance dir is mode 0700"
 rm -rf "$run"/*
 
