@@ -42,12 +42,14 @@ ALL_SUITE_SRC := $(wildcard suites/*/*.c)
 TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(ALL_SUITE_SRC))
 TESTS       ?= $(SUITE_SRC)
 
-.PHONY: all harness agent image payload suites check test test-payload deps clean distclean
+.PHONY: all harness agent image payload suites check test test-payload deps fuzz fuzzers clean distclean
 
 all: harness image payload
 
 deps:
 	@ci/deps.sh check
+test-deps:
+	@ci/deps.sh test
 
 # ---- the C driver --------------------------------------------------------
 harness: $(VKCI)
@@ -105,8 +107,24 @@ $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
 
+# libFuzzer targets over the parsers (harness/fuzz/); `make fuzz` runs each
+# for FUZZ_SECONDS, make test runs them briefly through harness/t/50-fuzz.t
+FUZZ_SRC     := $(wildcard harness/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(patsubst harness/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c util.c diag.c)
+build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c uml.c util.c diag.c)
+fuzzers: $(FUZZ_BIN)
+fuzz: fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
+
 HARNESS_TESTS ?= $(wildcard harness/t/*.t)
-test: deps harness image $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel
+test: test-deps harness image $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN)
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" \
 	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
