@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "console.h"
@@ -60,6 +61,91 @@ static enum crash_kind classify(const char *line)
 	return k;
 }
 
+/* Frames that say nothing about which bug it is. */
+static int generic_frame(const char *f)
+{
+	static const char *const skip[] = {
+		"dump_stack", "dump_stack_lvl", "show_stack", "panic", "_printk", "printk",
+		"vpanic", "__warn", "warn_slowpath_fmt", "report_bug", "handle_bug",
+		"do_error_trap", "die", "oops_end", "__die", "show_regs", "dump_stack_print_info",
+		"sysrq_handle_crash", "bad_segv", "segv", "segv_handler", "relay_signal",
+		"sig_handler_common", "unblock_signals", "hard_handler", "userspace",
+		"new_thread_handler", "handle_syscall", "uml_finishsetup",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (!strcmp(f, skip[i]))
+			return 1;
+	return 0;
+}
+
+/* " [<6026c97a>] __handle_sysrq+0xce/0x15c" or "  __handle_sysrq+0xce/0x15c":
+ * the function name, unless the frame is marked unreliable ("? "). */
+static void trace_line(struct console_state *c, const char *l)
+{
+	char name[64];
+	size_t n = 0;
+
+	if (strstr(l, "Call Trace:")) {
+		c->in_trace = 1;
+		return;
+	}
+	while (*l == ' ' || *l == '\t')
+		l++;
+	if (l[0] == '[' && l[1] == '<') {
+		l = strchr(l, ']');
+		if (!l)
+			return;
+		l++;
+		while (*l == ' ')
+			l++;
+	}
+	if (l[0] == '?')
+		return;
+	while (l[n] && l[n] != '+' && l[n] != ' ' && n < sizeof(name) - 1) {
+		name[n] = l[n];
+		n++;
+	}
+	if (!n || l[n] != '+' || strncmp(l + n + 1, "0x", 2)) {
+		if (c->nframes)
+			c->in_trace = 0;  /* the trace ended */
+		return;
+	}
+	name[n] = '\0';
+	if (!generic_frame(name) && c->nframes < CONSOLE_FRAMES)
+		memcpy(c->frames[c->nframes++], name, n + 1);
+}
+
+void console_fingerprint(const struct console_state *c, char *buf, size_t size)
+{
+	size_t used = 0;
+	int i, m;
+
+	buf[0] = '\0';
+	if (c->first == CRASH_NONE)
+		return;
+	m = snprintf(buf, size, "%s", crash_name(c->first));
+	used = m > 0 ? (size_t)m : 0;
+	for (i = 0; i < c->nframes && used < size; i++) {
+		m = snprintf(buf + used, size - used, "%s%s", i ? " < " : ": ", c->frames[i]);
+		if (m < 0)
+			break;
+		used += (size_t)m;
+	}
+	if (!c->nframes && used < size) {
+		/* no trace: the crash line without numbers stands in */
+		const char *l = c->first_line;
+
+		snprintf(buf + used, size - used, ": ");
+		used += 2;
+		for (; *l && used < size - 1; l++)
+			if (!(*l >= '0' && *l <= '9'))
+				buf[used++] = *l;
+		buf[used < size ? used : size - 1] = '\0';
+	}
+}
+
 static void line_done(struct console_state *c)
 {
 	enum crash_kind k;
@@ -85,6 +171,9 @@ static void line_done(struct console_state *c)
 		return;   /* blank lines say nothing in an excerpt */
 	if (c->first != CRASH_NONE && c->excerpt_len < CONSOLE_EXCERPT_LINES)
 		memcpy(c->excerpt[c->excerpt_len++], c->cur, c->cur_len + 1);
+	if (c->first != CRASH_NONE && c->nframes < CONSOLE_FRAMES && c->lines < 10000000)
+		if (c->in_trace || strstr(c->cur, "Call Trace:"))
+			trace_line(c, c->cur);
 	memcpy(c->tail[c->tail_pos], c->cur, c->cur_len + 1);
 	c->tail_pos = (c->tail_pos + 1) % CONSOLE_TAIL_LINES;
 	if (c->tail_len < CONSOLE_TAIL_LINES)

@@ -22,6 +22,7 @@ enum crash_kind {
 #define CONSOLE_LINE_MAX 512
 #define CONSOLE_EXCERPT_LINES 24
 #define CONSOLE_TAIL_LINES 12
+#define CONSOLE_FRAMES 4
 
 struct console_state {
 	enum crash_kind first;      /* first crash seen */
@@ -33,6 +34,9 @@ struct console_state {
 	int tail_pos, tail_len;
 	unsigned long lines;        /* lines seen */
 	unsigned long long bytes;   /* bytes seen */
+	char frames[CONSOLE_FRAMES][64];  /* top reliable call-trace frames of the first crash */
+	int nframes;
+	int in_trace;               /* inside the first crash's Call Trace */
 	char cur[CONSOLE_LINE_MAX]; /* line being assembled (clipped) */
 	size_t cur_len;
 };
@@ -41,6 +45,12 @@ void console_init(struct console_state *c);
 void console_feed(struct console_state *c, const char *buf, size_t len);
 void console_finish(struct console_state *c);   /* flush an unterminated last line */
 const char *crash_name(enum crash_kind k);
+/* "kernel panic: __handle_sysrq < write_sysrq_trigger < ..." from the crash
+ * kind and the top call-trace frames (generic ones such as panic or
+ * dump_stack skipped, unreliable "? " frames ignored): the same bug gives the
+ * same fingerprint across tests, kernels rebuilt and nights. Empty if no
+ * crash. */
+void console_fingerprint(const struct console_state *c, char *buf, size_t size);
 /* Is this crash fatal for the test? (every kind is: a WARNING fails a test too) */
 int crash_fails(enum crash_kind k);
 

@@ -11,11 +11,13 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "instance.h"
 #include "proc.h"
+#include "report.h"
 #include "uml.h"
 #include "util.h"
 #include "banned.h"
@@ -663,9 +665,39 @@ static int start(struct run *r)
 	return 0;
 }
 
+/* LOG_DIR/<test>/result.json: what happened, for the run reports. */
+static void write_record(struct run *r, int rc, long long start_unix_ms, long long start_ms)
+{
+	const struct instance_config *c = r->cfg;
+	struct test_record rec;
+	char path[PATH_MAX + 64];
+
+	if (fmt(path, sizeof(path), "%s/%s/result.json", c->log_dir, c->test) < 0)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.test = c->test;
+	rec.kernel = c->kernel;
+	rec.image = c->image;
+	rec.payload = c->payload;
+	rec.nodes = r->nnodes;
+	rec.timeout_s = c->timeout_s;
+	rec.mem = c->mem;
+	rec.start_unix_ms = start_unix_ms;
+	rec.duration_ms = now_ms() - start_ms;
+	rec.exit_status = rc;
+	rec.verdict = &r->node[0].v;
+	rec.console = &r->node[0].con;
+	rec.console_log = r->node[0].console_path[0] ? r->node[0].console_path : NULL;
+	rec.serial_log = r->node[0].serial_path[0] ? r->node[0].serial_path : NULL;
+	rec.kept_dir = r->dir[0] && (rc != EXIT_PASS || c->keep) ? r->dir : NULL;
+	report_write(path, &rec);
+}
+
 int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx)
 {
 	struct run *r = calloc(1, sizeof(*r));
+	long long start_ms, start_unix_ms;
+	struct timespec ts;
 	sigset_t old;
 	int rc, i;
 
@@ -675,6 +707,9 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	}
 	r->cfg = cfg;
 	r->sig_fd = -1;
+	start_ms = now_ms();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	start_unix_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	r->nnodes = cfg->nodes < 1 ? 1 : cfg->nodes > INSTANCE_MAX_NODES ? INSTANCE_MAX_NODES :
 		    (int)cfg->nodes;
 	for (i = 0; i < r->nnodes; i++) {
@@ -741,6 +776,8 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	r->node[0].host.peers = r->peers;
 	r->node[0].host.npeers = r->nnodes - 1;
 	rc = verdict_finish(&r->node[0].v, &r->node[0].host);
+	if (cfg->log_dir)
+		write_record(r, rc, start_unix_ms, start_ms);
 
 	for (i = 0; i < r->nnodes; i++) {
 		close_fd(&r->node[i].con_log);

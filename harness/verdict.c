@@ -229,6 +229,10 @@ static void console_diag(struct verdict *v)
 	if (!c)
 		return;
 	if (c->first != CRASH_NONE) {
+		char fp[256];
+
+		console_fingerprint(c, fp, sizeof(fp));
+		emitf(v, "# crash fingerprint: %s", fp);
 		emitf(v, "# console (%s):", crash_name(c->first));
 		for (i = 0; i < c->excerpt_len; i++)
 			emitf(v, "#   %s", c->excerpt[i]);
@@ -417,11 +421,17 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		if (h->peers[i].rc != EXIT_PASS)
 			peers_failed++, infra |= h->peers[i].rc == EXIT_INFRA;
 
+	if (p.n)
+		copy_clip(v->reason, sizeof(v->reason), p.reason[0], strlen(p.reason[0]));
+	else if (v->tap.failed)
+		copy_clip(v->reason, sizeof(v->reason), v->tap.first_failure, strlen(v->tap.first_failure));
+
 	/* Skip-all: the test's own verdict, if nothing else went wrong. */
 	if (p.n == 0 && v->tap.failed == 0 && !v->tap.bailed && !peers_failed &&
 	    (v->tap.skip_all || (skip_exit && v->tap.tests == 0))) {
 		emitf(v, "1..0 # SKIP %s", v->tap.skip_all && v->tap.skip_reason[0] ?
 		      v->tap.skip_reason : "test exited with status 4 (skip)");
+		v->skipped = 1;
 		return EXIT_PASS;
 	}
 

@@ -62,6 +62,8 @@ struct verdict {
 	unsigned long late_output;   /* output lines after the end record */
 
 	struct sbuf out_line, err_line;  /* partial lines being assembled */
+	char reason[300];            /* after finish: why it failed (first problem), or "" */
+	int skipped;                 /* after finish: the test skipped itself */
 	size_t relayed;
 	unsigned long dropped_lines;
 };

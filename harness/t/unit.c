@@ -8,6 +8,7 @@
 
 #include "../console.h"
 #include "../meta.h"
+#include "../report.h"
 #include "../serial.h"
 #include "../tap.h"
 #include "../uml.h"
@@ -293,6 +294,55 @@ static void test_console(void)
 	free(c);
 }
 
+static void test_fingerprint(void)
+{
+	static const char trace[] =
+		"Kernel panic - not syncing: sysrq triggered crash\n"
+		"CPU: 0 UID: 0 PID: 27 Comm: panic Not tainted 6.12.117 #1\n"
+		"Call Trace:\n"
+		" [<603b4904>] ? _printk+0x0/0x57\n"
+		" [<600222ca>] show_stack+0x184/0x193\n"
+		" [<603bbf55>] dump_stack+0x1a/0x1c\n"
+		" [<603b396c>] panic+0x14d/0x370\n"
+		" [<6026c97a>] __handle_sysrq+0xce/0x15c\n"
+		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<6026d044>] ? maybe_frame+0x83/0xa3\n"
+		" [<60100000>] proc_reg_write+0x1/0x2\n"
+		" [<60100010>] vfs_write+0x1/0x2\n"
+		" [<60100020>] ksys_write+0x1/0x2\n";
+	struct console_state *c = malloc(sizeof(*c));
+	char fp[256];
+
+	console_init(c);
+	console_feed(c, STR(trace));
+	console_finish(c);
+	console_fingerprint(c, fp, sizeof(fp));
+	is_str(fp, "kernel panic: __handle_sysrq < write_sysrq_trigger < proc_reg_write < vfs_write",
+	       "fingerprint: kind + top reliable, non-generic frames");
+	console_init(c);
+	console_feed(c, STR("WARNING: CPU: 1 PID: 42 at mm/x.c:12 f+0x1/0x2\n"));
+	console_finish(c);
+	console_fingerprint(c, fp, sizeof(fp));
+	is_str(fp, "kernel warning: WARNING: CPU:  PID:  at mm/x.c: f+x/x",
+	       "fingerprint: without a trace, the crash line without numbers");
+	console_init(c);
+	console_feed(c, STR("all fine\n"));
+	console_fingerprint(c, fp, sizeof(fp));
+	is_str(fp, "", "fingerprint: empty without a crash");
+	free(c);
+}
+
+static void test_json(void)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, 1024);
+	json_string(&sb, "a\"b\\c\n\x01\xc3\xa9\xff");
+	is_str(sb.data, "\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\\ufffd\"",
+	       "json: quotes, backslash, control bytes escaped; valid UTF-8 kept, invalid replaced");
+	sbuf_free(&sb);
+}
+
 /* ---- kernel command line ------------------------------------------------ */
 
 static int has_arg(const struct boot_argv *b, const char *want)
@@ -397,6 +447,8 @@ int main(void)
 	test_serial();
 	test_tap();
 	test_console();
+	test_fingerprint();
+	test_json();
 	test_cmdline();
 	test_meta();
 	printf("1..%d\n", n_tests);
