@@ -86,9 +86,15 @@ $(PAYLOAD): images/mkpayload.sh $(TEST_BINS)
 check: deps all
 	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
 	@test -f "$(KERNEL)" && test -x "$(KERNEL)" || { echo "vkci: kernel '$(KERNEL)' is not an executable file (set KERNEL=<vkernel binary>)" >&2; exit 2; }
+	@rm -rf out/logs out/tap out/summary.json out/junit.xml
+	@status=0; \
 	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath out/logs)" \
-	prove -j$(JOBS) --state=slow,save --timer --exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $(TESTS)
+	PERL_TEST_HARNESS_DUMP_TAP="$(abspath out/tap)" \
+	prove -j$(JOBS) --state=slow,save --timer --exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $(TESTS) \
+		|| status=$$?; \
+	python3 ci/report.py out || true; \
+	exit $$status
 
 # ---- the harness's own tests ------------------------------------------------
 T_GUEST_SRC := $(wildcard harness/t/guest/*.c)
