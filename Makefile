@@ -23,7 +23,7 @@ else
 B        := build
 VKCI     := harness/vkci
 endif
-JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+JOBS     ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 SUITES   ?= vm
 BUSYBOX  ?= /bin/busybox
 

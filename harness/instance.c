@@ -665,6 +665,37 @@ static int start(struct run *r)
 	return 0;
 }
 
+/* VKCI_CHECK_FDS=1 (the soak test): after teardown vkci must hold no fd
+ * but stdin, stdout and stderr. Reports each leaked fd; returns the count. */
+static unsigned char fds_at_start[1024];
+
+static void note_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++)
+		fds_at_start[fd] = fcntl(fd, F_GETFD) >= 0;
+}
+
+static int check_fds(void)
+{
+	char path[64], target[PATH_MAX];
+	int fd, leaked = 0;
+
+	for (fd = 3; fd < 1024; fd++) {
+		ssize_t n;
+
+		if (fds_at_start[fd] || fcntl(fd, F_GETFD) < 0)
+			continue;
+		fmt(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		error("leaked fd %d ('%s') after the instance was torn down", fd, target);
+		leaked++;
+	}
+	return leaked;
+}
+
 /* LOG_DIR/<test>/result.json: what happened, for the run reports. */
 static void write_record(struct run *r, int rc, long long start_unix_ms, long long start_ms)
 {
@@ -705,6 +736,8 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		error("out of memory");
 		return EXIT_INFRA;
 	}
+	if (getenv("VKCI_CHECK_FDS"))
+		note_fds();
 	r->cfg = cfg;
 	r->sig_fd = -1;
 	start_ms = now_ms();
@@ -794,5 +827,7 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		sbuf_free(&r->node[i].captured);
 	}
 	free(r);
+	if (getenv("VKCI_CHECK_FDS") && check_fds() > 0 && rc == EXIT_PASS)
+		rc = EXIT_INFRA;
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -46,6 +47,12 @@ static void child_side(const struct child *c, int report_fd, char *const *envp)
 	if (dup2(c->out_fd >= 0 ? c->out_fd : devnull, 1) < 0 ||
 	    dup2(c->out_fd >= 0 ? c->out_fd : devnull, 2) < 0)
 		goto fail;
+	/* fds vkci inherited without close-on-exec (a make jobserver, a shell's
+	 * descriptors) must not reach the vkernel: only its channels do */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (i = 3; i < 1024; i++)
+			fcntl(i, F_SETFD, FD_CLOEXEC);
+	}
 	for (i = 0; i < c->nkeep; i++) {
 		int fl = fcntl(c->keep_fds[i], F_GETFD);
 

@@ -42,6 +42,19 @@ scenario signal 1 'not ok 2 - vkernel died by signal 11 \(SIGSEGV\) while the te
 scenario garbage 3 'serial protocol violation'
 scenario silent 3 'no hello on the serial line'
 
+# only the vkernel's channels reach it: an fd vkci inherited does not
+out=$(FAKE_MODE=good FAKE_FORBID_FD=7 VKCI_RUNDIR=$run "$VKCI" exec -k "$fake" -i "$img" vm/fake 2>&1 7</dev/null)
+is "$?" 0 "fds: a descriptor inherited by vkci is not passed to the vkernel"
+rm -rf "$run"/*
+
+# vkci itself leaks no descriptor (VKCI_CHECK_FDS), on a pass and on a kill
+for mode in good ignore-term; do
+	out=$(FAKE_MODE=$mode VKCI_CHECK_FDS=1 VKCI_RUNDIR=$run "$VKCI" exec -b 1 -t 1 -k "$fake" -i "$img" vm/fake 2>&1)
+	case $out in *"leaked fd"*) ok 1 "fds: no descriptor leaked ($mode)"; echo "$out" | sed 's/^/# /' ;;
+	*) ok 0 "fds: no descriptor leaked ($mode)" ;; esac
+	rm -rf "$run"/*
+done
+
 # the console log of a flood is capped
 out=$(FAKE_MODE=flood VKCI_RUNDIR=$run "$VKCI" exec -b 2 -k "$fake" -i "$img" vm/fake 2>&1)
 size=$(stat -c %s "$run"/*/console.log)

@@ -11,9 +11,12 @@
  *   signal      starts the test, then dies by SIGSEGV
  *   garbage     writes random bytes on the serial line, then exits 0
  *   silent      exits 0 at once, saying nothing
+ * With FAKE_FORBID_FD=N it first checks that fd N (open in vkci's caller)
+ * did not reach it, and exits 1 if it did.
  * Every process it creates appends its pid to FAKE_PIDFILE, so a test can
  * check that none survives. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +102,10 @@ int main(int argc, char **argv)
 	}
 	record_pid();
 	put(con_out, "fakekernel: booting\n");
+	if (getenv("FAKE_FORBID_FD") && fcntl(atoi(getenv("FAKE_FORBID_FD")), F_GETFD) >= 0) {
+		put(con_out, "fakekernel: inherited a descriptor vkci did not mean to pass\n");
+		return 1;
+	}
 	if (!mode || !strcmp(mode, "good")) {
 		protocol_pass();
 		return 0;
