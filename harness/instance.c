@@ -57,6 +57,8 @@ struct node {
 	struct verdict v;
 	struct host_facts host;
 	struct sbuf captured;     /* TAP of a node other than 0 */
+	int passthrough;          /* interactive: 0 records, 1 shell bytes to stdout, 2 records again */
+	size_t matched;           /* interactive: bytes of "X <key> " seen */
 	int rc;                   /* its verdict, once finished */
 };
 
@@ -70,6 +72,7 @@ struct run {
 	int sig_fd;
 	int interrupted;          /* signal that interrupted vkci, or 0 */
 	int nnodes;
+	int stdin_open;           /* interactive: still reading the user's input */
 	struct node node[INSTANCE_MAX_NODES];
 	char notes[4][PATH_MAX + 32];
 	struct peer_result peers[INSTANCE_MAX_NODES];
@@ -265,6 +268,7 @@ static int spawn(struct node *n)
 	bp.ser_out = ser[1];
 	bp.test = c->test;
 	bp.timeout_s = c->timeout_s;
+	bp.shell = c->interactive;
 	bp.test_args = c->test_args;
 	bp.extra = c->extra;
 	if (uml_build_argv(&bp, &ba) < 0)
@@ -467,6 +471,62 @@ static void reap(struct run *r)
 	}
 }
 
+/* vkci boot: records until the agent's S record, then the shell's bytes
+ * straight to stdout until "X <key> " (which only the agent knows) starts
+ * the closing records. A partial match is held back, not printed. */
+static void interactive_serial(struct node *n, const char *buf, size_t len)
+{
+	char pat[SERIAL_TOKEN_LEN + 4];
+	size_t i, plen;
+
+	if (n->passthrough == 2) {
+		serial_feed(&n->sp, buf, len);
+		return;
+	}
+	for (i = 0; i < len && !n->passthrough; i++) {
+		serial_feed(&n->sp, buf + i, 1);
+		if (n->v.started)
+			n->passthrough = 1;
+	}
+	if (!n->passthrough || i == len)
+		return;
+	plen = (size_t)fmt(pat, sizeof(pat), "X %s ", n->token);
+	for (; i < len; i++) {
+		if (buf[i] == pat[n->matched]) {
+			if (++n->matched == plen) {
+				n->passthrough = 2;
+				serial_feed(&n->sp, pat, plen);
+				serial_feed(&n->sp, buf + i + 1, len - i - 1);
+				return;
+			}
+			continue;
+		}
+		if (n->matched) {   /* not the key after all: release what was held */
+			write_all(1, pat, n->matched);
+			n->matched = 0;
+			if (buf[i] == pat[0]) {
+				n->matched = 1;
+				continue;
+			}
+		}
+		write_all(1, buf + i, 1);
+	}
+}
+
+/* vkci boot: the user's keystrokes to the guest's serial line. */
+static void read_stdin(struct run *r)
+{
+	char buf[4096];
+	ssize_t len = xread(0, buf, sizeof(buf));
+
+	if (len <= 0) {
+		r->stdin_open = 0;
+		return;
+	}
+	if (r->node[0].ser_w >= 0 && write_all(r->node[0].ser_w, buf, (size_t)len) < 0)
+		r->stdin_open = 0;
+}
+
 static void read_pipe(struct node *n, int *fd, int is_serial)
 {
 	char buf[65536];
@@ -481,7 +541,10 @@ static void read_pipe(struct node *n, int *fd, int is_serial)
 	}
 	if (is_serial) {
 		log_bytes(n, n->ser_log, &n->ser_logged, &n->ser_trunc, buf, (size_t)len, "serial");
-		serial_feed(&n->sp, buf, (size_t)len);
+		if (n->run->cfg->interactive)
+			interactive_serial(n, buf, (size_t)len);
+		else
+			serial_feed(&n->sp, buf, (size_t)len);
 	} else {
 		log_bytes(n, n->con_log, &n->con_logged, &n->con_trunc, buf, (size_t)len, "console");
 		console_feed(&n->con, buf, (size_t)len);
@@ -522,8 +585,8 @@ static void handle_signals(struct run *r)
 static void loop(struct run *r)
 {
 	for (;;) {
-		struct pollfd pfd[1 + 2 * INSTANCE_MAX_NODES];
-		struct { struct node *n; int serial; } who[1 + 2 * INSTANCE_MAX_NODES];
+		struct pollfd pfd[2 + 2 * INSTANCE_MAX_NODES];
+		struct { struct node *n; int serial; } who[2 + 2 * INSTANCE_MAX_NODES];
 		long long next = -1, now;
 		int np = 0, i, active = 0, timeout = -1;
 
@@ -560,6 +623,11 @@ static void loop(struct run *r)
 		}
 		if (!active)
 			return;
+		if (r->stdin_open && r->node[0].passthrough == 1) {
+			pfd[np] = (struct pollfd){ .fd = 0, .events = POLLIN };
+			who[np].n = NULL;
+			who[np++].serial = -1;
+		}
 		if (next >= 0) {
 			long long left = next - now_ms();
 
@@ -580,11 +648,14 @@ static void loop(struct run *r)
 			handle_signals(r);
 		/* serial before console: the exit record lands before the console's EOF */
 		for (i = 1; i < np; i++)
-			if (pfd[i].revents && who[i].serial)
+			if (pfd[i].revents && who[i].serial == 1)
 				read_pipe(who[i].n, &who[i].n->ser_r, 1);
 		for (i = 1; i < np; i++)
 			if (pfd[i].revents && !who[i].serial && who[i].n->con_r == pfd[i].fd)
 				read_pipe(who[i].n, &who[i].n->con_r, 0);
+		for (i = 1; i < np; i++)
+			if (pfd[i].revents && who[i].serial == -1)
+				read_stdin(r);
 		reap(r);
 		now = now_ms();
 		for (i = 0; i < r->nnodes; i++) {
@@ -745,6 +816,7 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	start_unix_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	r->nnodes = cfg->nodes < 1 ? 1 : cfg->nodes > INSTANCE_MAX_NODES ? INSTANCE_MAX_NODES :
 		    (int)cfg->nodes;
+	r->stdin_open = cfg->interactive;
 	for (i = 0; i < r->nnodes; i++) {
 		node_init(r, &r->node[i], i, emit, ctx);
 		/* until it runs, a node is DONE: nothing to wait for */
@@ -788,6 +860,8 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		if (r->dir[0])
 			rm_rf(r->dir);
 		close_fd(&r->sig_fd);
+		if (cfg->on_interrupt)
+			cfg->on_interrupt();
 		signal(r->interrupted, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		raise(r->interrupted);
@@ -809,6 +883,15 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	r->node[0].host.peers = r->peers;
 	r->node[0].host.npeers = r->nnodes - 1;
 	rc = verdict_finish(&r->node[0].v, &r->node[0].host);
+	if (cfg->interactive && rc != EXIT_INFRA) {
+		/* a shell session has no TAP: it went well if the shell ended and
+		 * the kernel did not crash */
+		rc = r->node[0].v.end != SER_GARBAGE && r->node[0].con.first == CRASH_NONE ?
+		     EXIT_PASS : EXIT_FAIL;
+		if (rc != EXIT_PASS)
+			error("the session ended abnormally: %s (instance kept: '%s')",
+			      r->node[0].v.reason[0] ? r->node[0].v.reason : "see the console log", r->dir);
+	}
 	if (cfg->log_dir)
 		write_record(r, rc, start_unix_ms, start_ms);
 

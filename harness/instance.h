@@ -46,6 +46,8 @@ struct instance_config {
 	const char *run_dir;         /* parent of instance dirs */
 	const char *log_dir;         /* per-test logs go to LOG_DIR/<test>/, or NULL */
 	int keep;                    /* keep the instance dir even when the test passed */
+	int interactive;             /* vkci boot: stdin/stdout <-> the guest's shell */
+	void (*on_interrupt)(void);  /* called before vkci re-raises a fatal signal */
 	size_t max_log;              /* cap per log file, bytes */
 };
 

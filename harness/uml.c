@@ -148,6 +148,8 @@ int uml_build_argv(const struct boot_params *bp, struct boot_argv *b)
 	r |= add(b, "vkci.timeout=%ld", bp->timeout_s);
 	if (bp->scratch)
 		r |= add(b, "vkci.scratch=/dev/ubdc");
+	if (bp->shell)
+		r |= add(b, "vkci.shell=1");
 	if (bp->nodes > 1) {
 		r |= add(b, "vkci.node=%d", bp->node);
 		r |= add(b, "vkci.nodes=%d", bp->nodes);

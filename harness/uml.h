@@ -18,6 +18,7 @@ struct boot_params {
 	const char *scratch;     /* per-instance scratch disk (ubd2, /dev/ubdc), or NULL */
 	const char *switch_sock; /* uml_switch control socket for eth0, or NULL */
 	int node, nodes;         /* this vkernel's index among the test's nodes */
+	int shell;               /* vkci boot: an interactive shell instead of a test */
 	long long mem;           /* bytes */
 	const char *inst_dir;    /* uml_dir: UML's umid directory goes here */
 	int con_in, con_out;     /* console (kernel log) channel fds */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -265,6 +266,124 @@ static int cmd_exec(int argc, char **argv)
 	return rc;
 }
 
+/* vkci boot: a shell in a throwaway instance, torn down on exit. */
+static struct termios saved_tty;
+static int tty_raw;
+
+static void restore_tty(void)
+{
+	if (tty_raw)
+		tcsetattr(0, TCSAFLUSH, &saved_tty);
+	tty_raw = 0;
+}
+
+static void discard(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	(void)line;
+	(void)len;
+}
+
+static int cmd_boot(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "payload", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "keep", no_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage[] =
+		"usage: vkci boot [-k KERNEL] [-i IMAGE] [-p PAYLOAD] [-m MEM] [-t SECS] [-a ARG]... [-K]\n"
+		"  a root shell in a throwaway instance (same kernel, image and payload as the\n"
+		"  tests, payload on /payload); exit the shell to tear it down\n";
+	const char *kernel = getenv("VKCI_KERNEL"), *image = getenv("VKCI_IMAGE");
+	const char *payload = getenv("VKCI_PAYLOAD"), *run_dir = getenv("VKCI_RUNDIR");
+	const char *mem_s = "128M", *extra[33];
+	char kabs[PATH_MAX], iabs[PATH_MAX], pabs[PATH_MAX], rdir[PATH_MAX];
+	struct instance_config cfg;
+	long timeout = 3600;
+	int nextra = 0, c, rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:i:p:m:t:a:r:Kvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kernel = optarg; break;
+		case 'i': image = optarg; break;
+		case 'p': payload = optarg; break;
+		case 'm': mem_s = optarg; break;
+		case 't':
+			if ((timeout = parse_uint(optarg, 7 * 86400)) <= 0) {
+				error("bad --timeout '%s' (seconds)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			if (nextra >= 32) {
+				error("too many --append arguments (at most 32)");
+				return EXIT_USAGE;
+			}
+			extra[nextra++] = optarg;
+			break;
+		case 'r': run_dir = optarg; break;
+		case 'K': cfg.keep = 1; break;
+		case 'v': diag_verbosity++; break;
+		case 'h': write_str(1, usage); return EXIT_PASS;
+		default: write_str(2, usage); return EXIT_USAGE;
+		}
+	}
+	extra[nextra] = NULL;
+	if (optind != argc) {
+		write_str(2, usage);
+		return EXIT_USAGE;
+	}
+	if ((cfg.mem = parse_size(mem_s)) < (16LL << 20)) {
+		error("bad memory size '%s' (e.g. 128M, at least 16M)", mem_s);
+		return EXIT_USAGE;
+	}
+	if (need_file("kernel", kernel, "set VKCI_KERNEL or --kernel to a vkernel binary", 1,
+		      kabs, sizeof(kabs)) < 0 ||
+	    need_file("image", image, "run 'make image' or set VKCI_IMAGE", 0, iabs, sizeof(iabs)) < 0 ||
+	    (payload && *payload &&
+	     need_file("payload", payload, "run 'make payload' or set VKCI_PAYLOAD", 0, pabs,
+		       sizeof(pabs)) < 0))
+		return EXIT_USAGE;
+	if (instance_run_dir(run_dir, rdir, sizeof(rdir)) < 0)
+		return EXIT_INFRA;
+	cfg.kernel = kabs;
+	cfg.image = iabs;
+	cfg.payload = payload && *payload ? pabs : NULL;
+	cfg.test = "boot/shell";
+	cfg.extra = extra;
+	cfg.nodes = 1;
+	cfg.timeout_s = timeout;
+	cfg.boot_timeout_s = DEFAULT_BOOT_TIMEOUT;
+	cfg.grace_ms = DEFAULT_GRACE_MS;
+	cfg.run_dir = rdir;
+	cfg.max_log = DEFAULT_MAX_LOG;
+	cfg.interactive = 1;
+	cfg.on_interrupt = restore_tty;
+	if (isatty(0) && tcgetattr(0, &saved_tty) == 0) {
+		struct termios raw = saved_tty;
+
+		cfmakeraw(&raw);   /* the guest's line discipline does echo and CRLF */
+		if (tcsetattr(0, TCSAFLUSH, &raw) == 0)
+			tty_raw = 1;
+	}
+	rc = instance_run(&cfg, discard, NULL);
+	restore_tty();
+	if (rc == EXIT_INFRA)
+		error("the instance could not start a shell (run with -v; logs were in the kept instance dir)");
+	return rc;
+}
+
 /* vkci parse: re-read a saved serial transcript and console log. */
 static void feed_verdict(void *ctx, const struct serial_event *ev)
 {
@@ -374,6 +493,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "exec", cmd_exec, "boot one throwaway vkernel for one test, print its TAP" },
+	{ "boot", cmd_boot, "a shell in a throwaway instance (same kernel, image, payload)" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "list the commands" },

@@ -53,6 +53,7 @@ static const struct mountpoint {
 };
 
 static int serial = -1;
+static struct termios serial_cooked;   /* the line's settings before raw mode */
 static char token[TOKEN_LEN + 1] = "-";
 
 /* ---- output to the host ---------------------------------------------- */
@@ -146,6 +147,7 @@ static int open_serial(void)
 	if (serial < 0)
 		return -1;
 	if (tcgetattr(serial, &t) == 0) {
+		serial_cooked = t;
 		cfmakeraw(&t);
 		tcsetattr(serial, TCSANOW, &t);
 	}
@@ -223,6 +225,7 @@ struct job {
 	long timeout_s;
 	long node, nodes;          /* multi-node tests: our index and the count */
 	char scratch[64];          /* scratch block device, or "" */
+	int shell;                 /* vkci boot: an interactive shell instead of a test */
 	char env[4][96];
 	char *argv[MAX_ARGS + 2];
 	int argc;
@@ -240,6 +243,7 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 	j->node = 0;
 	j->nodes = 1;
 	j->scratch[0] = '\0';
+	j->shell = 0;
 	if (fd < 0) {
 		snprintf(err, size, "cannot open /proc/cmdline: %s", strerror(errno));
 		return -1;
@@ -263,6 +267,8 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 			j->node = strtol(w + 10, NULL, 10);
 		} else if (!strncmp(w, "vkci.nodes=", 11)) {
 			j->nodes = strtol(w + 11, NULL, 10);
+		} else if (!strcmp(w, "vkci.shell=1")) {
+			j->shell = 1;
 		} else if (!strncmp(w, "vkci.scratch=", 13)) {
 			snprintf(j->scratch, sizeof(j->scratch), "%s", w + 13);
 		} else if (!strncmp(w, "vkci.arg=", 9)) {
@@ -481,6 +487,71 @@ static int supervise(pid_t pid, int sigfd, struct stream *out, struct stream *er
 	return timed_out ? -1 : status;
 }
 
+/* vkci boot: a login-less interactive shell on the serial line, which is
+ * its controlling terminal, in cooked mode. The session ends when the shell
+ * exits or after the timeout; then the line goes raw again for the records. */
+static int run_shell(const struct job *j, int sigfd)
+{
+	long long deadline = now_ms() + j->timeout_s * 1000;
+	struct termios raw;
+	int status = 0;
+	pid_t pid;
+
+	control('S', "shell");
+	tcdrain(serial);
+	tcsetattr(serial, TCSANOW, &serial_cooked);
+	pid = fork();
+	if (pid == 0) {
+		static char *const envp[] = {
+			"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/root", "TERM=vt100",
+			"PS1=vkci# ", "LC_ALL=C", NULL,
+		};
+		sigset_t none;
+		int tty;
+
+		setsid();
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		tty = open("/dev/ttyS0", O_RDWR);
+		if (tty < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
+			_exit(126);
+		dup2(tty, 0);
+		dup2(tty, 1);
+		dup2(tty, 2);
+		if (chdir("/root") < 0)
+			(void)0;
+		execle("/bin/sh", "sh", "-i", (char *)NULL, envp);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = { .fd = sigfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+		long long left = deadline - now_ms();
+		pid_t w;
+
+		if (pid < 0 || (w = waitpid(pid, &status, WNOHANG)) == pid)
+			break;
+		if (left <= 0) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			status = -1;
+			break;
+		}
+		if (poll(&p, 1, left > 1000000 ? 1000000 : (int)left) > 0)
+			while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				;
+	}
+	/* the session leader's exit hung the line up: our old descriptor now
+	 * fails with EIO, so open the line afresh (raw again) for the records */
+	close(serial);
+	if (open_serial() < 0)
+		kmsg("vkci-init: cannot reopen /dev/ttyS0 after the shell\n");
+	(void)raw;
+	write_all(serial, "\n", 1);
+	return pid < 0 ? 127 << 8 : status;
+}
+
 static void reap_everything(void)
 {
 	kill(-1, SIGKILL);  /* every process but PID 1 */
@@ -545,6 +616,17 @@ int main(void)
 		fail(err);
 	if (network(&job, err, sizeof(err)) < 0)
 		fail(err);
+	if (job.shell) {
+		status = run_shell(&job, sigfd);
+		if (status < 0)
+			control('X', "timeout %ld", job.timeout_s);
+		else if (WIFSIGNALED(status))
+			control('X', "signal %d", WTERMSIG(status));
+		else
+			control('X', "exit %d", WEXITSTATUS(status));
+		reap_everything();
+		power_off();
+	}
 	snprintf(path, sizeof(path), "/payload/%s", job.test);
 	if (access(path, F_OK) < 0) {
 		snprintf(err, sizeof(err), "test '%s' not found in the payload (rebuild it: make payload)",

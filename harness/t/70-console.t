@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""pexpect-driven `vkci boot`: prompt, commands, output, exit status, a sysrq
+crash, and nothing left behind. Prints TAP."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "harness"))
+kernel = os.environ.get("VKCI_KERNEL")
+build = os.environ.get("VKCI_BUILD", os.path.join(TOP, "build"))
+image = os.environ.get("VKCI_IMAGE", os.path.join(TOP, "build", "image", "base.img"))
+payload = os.path.join(build, "t", "payload.img")
+try:
+    from vkciconsole import Console
+except ImportError as e:
+    print(f"1..0 # SKIP pexpect missing ({e}): apt-get install python3-pexpect")
+    sys.exit(0)
+if not kernel or not os.path.exists(kernel) or not os.path.exists(payload):
+    print("1..0 # SKIP no vkernel or test payload (make test sets them)")
+    sys.exit(0)
+
+n = 0
+failed = 0
+
+
+def ok(cond, desc):
+    global n, failed
+    n += 1
+    print(("ok" if cond else "not ok") + f" {n} - {desc}", flush=True)
+    failed += not cond
+    return cond
+
+
+def leftovers(run):
+    count = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    count += ("uml_dir=" + run).encode() in f.read()
+            except OSError:
+                pass
+    return count
+
+
+run = tempfile.mkdtemp(prefix="vkci-console.")
+env = dict(os.environ, VKCI_RUNDIR=run)
+try:
+    c = Console(kernel, image, payload, env=env)
+    ok(True, "boot: a shell prompt in a fresh instance")
+    ok(c.run("echo hello $((6*7))") == "hello 42", "run: command output comes back")
+    ok("Linux version" in c.run("cat /proc/version"), "run: /proc/version from the vkernel")
+    ok(c.status("false") == 1 and c.status("true") == 0, "status: exit statuses of commands")
+    ok("guest" in c.run("ls /payload"), "payload: the test payload is mounted on /payload")
+    ok(c.run("echo $$") != "", "the shell is alive")
+    ok(c.close() == 0, "exit: vkci boot exits 0 when the shell exits")
+    ok(leftovers(run) == 0 and os.listdir(run) == [], "exit: no vkernel and no instance dir left")
+
+    c = Console(kernel, image, payload, env=env)
+    c.run("echo 1 > /proc/sys/kernel/sysrq")
+    c.sysrq("c")
+    ok(c.child.exitstatus == 1, "sysrq-c: the crash ends the session, vkci boot exits 1")
+    ok("kernel panic" in c.child.before, "sysrq-c: vkci says the kernel panicked")
+    ok(leftovers(run) == 0, "sysrq-c: no vkernel left after the crash")
+finally:
+    shutil.rmtree(run, ignore_errors=True)
+print(f"1..{n}")
+sys.exit(1 if failed else 0)
