@@ -23,6 +23,9 @@ int error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Progress notes, shown only when verbosity > 0 (VKCI_VERBOSE or -v). */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A progress line for long steps: rewritten in place on a terminal, one line
+ * per 30 s otherwise; `final` always prints and ends the line. */
+void progress(int final, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print and exit with status. */
 _Noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

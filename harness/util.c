@@ -289,3 +289,28 @@ int ncpus(void)
 
 	return n > 0 ? (int)n : 1;
 }
+
+int find_in_path(const char *name, char *buf, size_t size)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (!name || !*name)
+		return -1;
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 && fmt(buf, size, "%s", name) > 0 ? 0 : -1;
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; p; p = *end ? end + 1 : NULL) {
+		struct stat st;
+
+		end = strchrnul(p, ':');
+		if (end == p)
+			continue;
+		if (fmt(buf, size, "%.*s/%s", (int)(end - p), p, name) > 0 &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return 0;
+		if (!*end)
+			break;
+	}
+	return -1;
+}

@@ -51,6 +51,9 @@ long long parse_size(const char *s);
 long parse_uint(const char *s, long max);
 /* Absolute, normalised copy of path (realpath) into buf; -1 if missing. */
 int abspath(const char *path, char *buf, size_t size);
+/* Full path of an executable `name` (a path if it has a slash, else looked
+ * up in $PATH) into buf. Returns 0, or -1 (silently) when not found. */
+int find_in_path(const char *name, char *buf, size_t size);
 /* Number of online CPUs (>= 1). */
 int ncpus(void);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../build.h"
 #include "../console.h"
 #include "../meta.h"
 #include "../report.h"
@@ -441,6 +442,46 @@ static void test_meta(void)
 	ok(meta_parse(&m, "/* vkci: timeout=5", "t.c") < 0, "meta: unterminated comment refused");
 }
 
+static void test_fragment(void)
+{
+	static const struct { const char *line; int rc; const char *sym, *val; } cases[] = {
+		{ "CONFIG_EXT4_FS=y", 1, "EXT4_FS", "y" },
+		{ "  CONFIG_HZ=100  \n", 1, "HZ", "100" },
+		{ "CONFIG_CMDLINE=\"a b\"", 1, "CMDLINE", "\"a b\"" },
+		{ "CONFIG_PHYS=0x1000", 1, "PHYS", "0x1000" },
+		{ "CONFIG_X=-3", 1, "X", "-3" },
+		{ "# CONFIG_DEBUG_FS is not set", 1, "DEBUG_FS", "n" },
+		{ "# plain comment", 0, NULL, NULL },
+		{ "", 0, NULL, NULL },
+		{ "   \t", 0, NULL, NULL },
+		{ "CONFIG_X=yes", -1, NULL, NULL },
+		{ "CONFIG_X=", -1, NULL, NULL },
+		{ "CONFIG_=y", -1, NULL, NULL },
+		{ "EXT4_FS=y", -1, NULL, NULL },
+		{ "CONFIG_A B=y", -1, NULL, NULL },
+		{ "CONFIG_X=\"unterminated", -1, NULL, NULL },
+		{ "CONFIG_X=\"a\"b\"", -1, NULL, NULL },
+		{ "CONFIG_X=0xzz", -1, NULL, NULL },
+		{ "CONFIG_X y", -1, NULL, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char sym[128] = "", val[256] = "";
+		int rc = build_parse_frag_line(cases[i].line, sym, sizeof(sym), val, sizeof(val));
+
+		if (!ok(rc == cases[i].rc && (rc != 1 || (!strcmp(sym, cases[i].sym) && !strcmp(val, cases[i].val))),
+			"fragment line '%.*s' -> %d", (int)strcspn(cases[i].line, "\r\n"), cases[i].line, cases[i].rc))
+			printf("#   got %d '%s' '%s'\n", rc, sym, val);
+	}
+	{
+		char sym[4], val[256];
+
+		ok(build_parse_frag_line("CONFIG_LONGNAME=y", sym, sizeof(sym), val, sizeof(val)) == -1,
+		   "fragment symbol longer than the buffer is refused");
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -451,6 +492,7 @@ int main(void)
 	test_json();
 	test_cmdline();
 	test_meta();
+	test_fragment();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
