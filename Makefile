@@ -1,6 +1,8 @@
 # vkci - kernel CI with one throwaway vkernel per test.
 #
-#   make check [KERNEL=<vkernel binary>] [SUITES="vm fs"] [TESTS=...] [JOBS=n]
+#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs"]
+#              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1]
+#   make kernel                    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
 #
@@ -24,11 +26,18 @@ B        := build
 VKCI     := harness/vkci
 endif
 JOBS     ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
-SUITES   ?= vm
+SUITES   ?= vm fs net
 BUSYBOX  ?= /bin/busybox
+OUT      ?= out
 
-# The vkernel. Until `vkci build` lands, the default is Debian's prebuilt UML.
-KERNEL   ?= /usr/bin/linux.uml
+# The vkernel: a Linux source tree (built and cached by `vkci build`) or a
+# ready vkernel binary. Empty: Debian's linux-source-6.12, unpacked into the
+# cache by ci/kernel-source.sh and built once.
+KERNEL   ?=
+# kernel config fragments: the harness's, every suite's, and the user's
+comma    := ,
+KCONFIG  ?=
+KFRAGS   := harness/kernel.config $(wildcard suites/*/kernel.config) $(subst $(comma), ,$(KCONFIG))
 
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
 HARNESS_HDR := $(wildcard harness/*.h)
@@ -39,10 +48,20 @@ PAYLOAD     := $(B)/payload.img
 
 SUITE_SRC   := $(foreach s,$(SUITES),$(wildcard suites/$(s)/*.c))
 ALL_SUITE_SRC := $(wildcard suites/*/*.c)
-TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(ALL_SUITE_SRC))
 TESTS       ?= $(SUITE_SRC)
+# only what this run tests goes on its payload: a broken test elsewhere does not stop it
+TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)))
 
-.PHONY: all harness agent image payload suites check test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel print-kfrags check test test-payload deps fuzz fuzzers clean distclean
+
+# Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
+# source tree (or empty: the default source). Exit statuses are vkci build's.
+RESOLVE_KERNEL = k="$(KERNEL)"; \
+	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
+	if test -d "$$k"; then k=$$($(VKCI) build $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	elif ! test -f "$$k" || ! test -x "$$k"; then \
+		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
+	fi
 
 all: harness image payload
 
@@ -74,7 +93,7 @@ $(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 suites: $(TEST_BINS)
 $(B)/payload/%: suites/%.c $(wildcard suites/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(TCFLAGS) -o $@ $<
+	$(CC) $(TCFLAGS) -Isuites/lib -o $@ $<
 payload: $(PAYLOAD)
 $(PAYLOAD): images/mkpayload.sh $(TEST_BINS)
 	@mkdir -p $(B)/payload
@@ -83,17 +102,28 @@ $(PAYLOAD): images/mkpayload.sh $(TEST_BINS)
 # ---- running ----------------------------------------------------------------
 # prove is the scheduler: -j, slowest first, the usual summary. Each test file
 # is run as `vkci exec suites/SUITE/TEST.c`, which boots one fresh vkernel.
+print-kfrags:
+	@echo $(KFRAGS)
+
+# `make kernel` prints the vkernel binary a run would use (building it if needed)
+kernel: deps harness
+	@$(RESOLVE_KERNEL); echo "$$k"
+
 check: deps all
 	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
-	@test -f "$(KERNEL)" && test -x "$(KERNEL)" || { echo "vkci: kernel '$(KERNEL)' is not an executable file (set KERNEL=<vkernel binary>)" >&2; exit 2; }
-	@rm -rf out/logs out/tap out/summary.json out/junit.xml
-	@status=0; \
-	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
-	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath out/logs)" \
-	PERL_TEST_HARNESS_DUMP_TAP="$(abspath out/tap)" \
-	prove -j$(JOBS) --state=slow,save --timer --exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $(TESTS) \
+	@$(RESOLVE_KERNEL); \
+	rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml; \
+	mkdir -p $(OUT); \
+	echo "vkci: kernel $$k" >&2; \
+	status=0; \
+	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $(TESTS)) || exit 2; \
+	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
+	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
+	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
+	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer \
+		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
 		|| status=$$?; \
-	python3 ci/report.py out || true; \
+	python3 ci/report.py $(OUT) || true; \
 	exit $$status
 
 # ---- the harness's own tests ------------------------------------------------
@@ -131,8 +161,9 @@ fuzz: fuzzers
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t)
 test: test-deps harness image $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN)
-	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" \
-	VKCI_KERNEL="$(abspath $(KERNEL))" VKCI_IMAGE="$(abspath $(IMAGE))" \
+	@$(RESOLVE_KERNEL); \
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" \
+	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 

@@ -82,6 +82,18 @@ static void emitf(struct verdict *v, const char *f, ...)
 	emit_clean(v, "", buf, (size_t)n);
 }
 
+static void copy_clip(char *dst, size_t size, const char *s, size_t len)
+{
+	size_t n = len < size - 1 ? len : size - 1, i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
 static void out_line(struct verdict *v, const char *s, size_t len)
 {
 	if (v->relayed >= VERDICT_MAX_RELAY) {
@@ -91,8 +103,26 @@ static void out_line(struct verdict *v, const char *s, size_t len)
 		return;
 	}
 	v->relayed += len + 1;
-	if (tap_feed_line(&v->tap, s, len) == TAP_PLAN)
+	switch (tap_feed_line(&v->tap, s, len)) {
+	case TAP_PLAN:
 		return;   /* held back: vkci prints the plan at the end */
+	case TAP_BAIL:
+		/* one test giving up must not stop the whole prove run: it
+		 * becomes this test's failure (see verdict_finish) */
+		if (!v->bail[0]) {
+			size_t skip = len > 9 ? 9 : len;
+
+			while (skip < len && s[skip] == ' ')
+				skip++;
+			copy_clip(v->bail, sizeof(v->bail), s + skip, len - skip);
+			if (!v->bail[0])
+				copy_clip(v->bail, sizeof(v->bail), "(no reason given)", 17);
+		}
+		emit_clean(v, "# ", s, len);
+		return;
+	default:
+		break;
+	}
 	emit_clean(v, "", s, len);
 }
 
@@ -118,18 +148,6 @@ static void assemble(struct verdict *v, struct sbuf *sb, const struct serial_eve
 		return;
 	line(v, sb->data ? sb->data : "", sb->len);
 	sbuf_reset(sb);
-}
-
-static void copy_clip(char *dst, size_t size, const char *s, size_t len)
-{
-	size_t n = len < size - 1 ? len : size - 1, i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[n] = '\0';
 }
 
 void verdict_event(struct verdict *v, const struct serial_event *ev)
@@ -394,6 +412,8 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	} else if (v->started && v->tap.planned >= 0 && v->tap.planned != v->tap.tests) {
 		emitf(v, "# planned %ld tests, ran %ld before the end", v->tap.planned, v->tap.tests);
 	}
+	if (v->tap.bailed)
+		add_problem(&p, "the test bailed out: %s", v->bail[0] ? v->bail : "(no reason given)");
 	if (h->timeout == HOST_TIMEOUT_SHUTDOWN)
 		kernel_problem(&p, "vkernel did not power off within %ld s after the test ended",
 			    h->timeout_s);

@@ -63,6 +63,7 @@ struct verdict {
 
 	struct sbuf out_line, err_line;  /* partial lines being assembled */
 	char reason[300];            /* after finish: why it failed (first problem), or "" */
+	char bail[200];              /* the test's "Bail out!" reason (not relayed: it would stop prove) */
 	int skipped;                 /* after finish: the test skipped itself */
 	size_t relayed;
 	unsigned long dropped_lines;
