@@ -12,6 +12,56 @@ void meta_init(struct test_meta *m)
 	m->mem = -1;
 	m->nodes = -1;
 	m->scratch = -1;
+	m->nconfig = 0;
+}
+
+static int set_config(struct test_meta *m, const char *val, const char *where)
+{
+	const char *p = val;
+
+	while (*p) {
+		const char *e = strchrnul(p, ',');
+		size_t n = (size_t)(e - p), i;
+
+		if (n > 7 && !memcmp(p, "CONFIG_", 7))
+			p += 7, n -= 7;
+		if (n == 0 || n >= sizeof(m->config[0]))
+			return error("%s: bad vkci config '%s' (e.g. config=IPV6,MEMCG)", where, val);
+		for (i = 0; i < n; i++)
+			if (!(p[i] >= 'A' && p[i] <= 'Z') && !(p[i] >= '0' && p[i] <= '9') && p[i] != '_')
+				return error("%s: bad kernel option '%.*s' in vkci config (e.g. config=IPV6,MEMCG)",
+					     where, (int)n, p);
+		if (m->nconfig >= META_MAX_CONFIG)
+			return error("%s: too many kernel options in vkci config (at most %d)", where,
+				     META_MAX_CONFIG);
+		memcpy(m->config[m->nconfig], p, n);
+		m->config[m->nconfig++][n] = '\0';
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+const char *meta_missing_config(const struct test_meta *m, const char *cfg)
+{
+	int i;
+
+	for (i = 0; i < m->nconfig; i++) {
+		size_t n = strlen(m->config[i]);
+		const char *p = cfg;
+		int found = 0;
+
+		while ((p = strstr(p, "CONFIG_"))) {
+			if ((p == cfg || p[-1] == '\n') && !strncmp(p + 7, m->config[i], n) && p[7 + n] == '=' &&
+			    p[8 + n] != 'n' && p[8 + n] != '\n' && p[8 + n] != '\0') {
+				found = 1;
+				break;
+			}
+			p += 7;
+		}
+		if (!found)
+			return m->config[i];
+	}
+	return NULL;
 }
 
 static int set(struct test_meta *m, const char *key, size_t kl, const char *val,
@@ -29,8 +79,10 @@ static int set(struct test_meta *m, const char *key, size_t kl, const char *val,
 	} else if (kl == 7 && !memcmp(key, "scratch", 7)) {
 		if ((m->scratch = parse_size(val)) < (1LL << 20) || m->scratch > (64LL << 30))
 			return error("%s: bad vkci scratch '%s' (e.g. 64M, 1M..64G)", where, val);
+	} else if (kl == 6 && !memcmp(key, "config", 6)) {
+		return set_config(m, val, where);
 	} else {
-		return error("%s: unknown vkci metadata key '%.*s' (known: timeout, mem, nodes, scratch)",
+		return error("%s: unknown vkci metadata key '%.*s' (known: timeout, mem, nodes, scratch, config)",
 			     where, (int)kl, key);
 	}
 	return 0;
@@ -49,7 +101,7 @@ int meta_parse(struct test_meta *m, const char *text, const char *where)
 		return error("%s: unterminated vkci metadata comment", where);
 	while (p < end) {
 		const char *w, *eq;
-		char val[64];
+		char val[256];
 		size_t vl;
 
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n'))

@@ -442,6 +442,32 @@ static void test_meta(void)
 	ok(meta_parse(&m, "/* vkci: timeout=5", "t.c") < 0, "meta: unterminated comment refused");
 }
 
+static void test_meta_config(void)
+{
+	struct test_meta m;
+	const char *cfg = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\nCONFIG_DD=\"x\"\nCONFIG_E=n\n";
+
+	meta_init(&m);
+	ok(meta_parse(&m, "/* vkci: config=A,CONFIG_C,DD */", "t.c") == 0 && m.nconfig == 3 &&
+	   !strcmp(m.config[1], "C"), "config= lists kernel options, CONFIG_ prefix optional");
+	ok(meta_missing_config(&m, cfg) == NULL, "options set to y, m or a value are present");
+	meta_init(&m);
+	meta_parse(&m, "/* vkci: config=A,B */", "t.c");
+	is_str(meta_missing_config(&m, cfg), "B", "an option that is not set is missing");
+	meta_init(&m);
+	meta_parse(&m, "/* vkci: config=D */", "t.c");
+	is_str(meta_missing_config(&m, cfg), "D", "a prefix of another option is not that option");
+	meta_init(&m);
+	meta_parse(&m, "/* vkci: config=E */", "t.c");
+	is_str(meta_missing_config(&m, cfg), "E", "=n is missing");
+	printf("# (the next two errors are expected)\n");
+	fflush(stdout);
+	meta_init(&m);
+	ok(meta_parse(&m, "/* vkci: config=a-b */", "t.c") < 0, "a bad option name is refused");
+	meta_init(&m);
+	ok(meta_parse(&m, "/* vkci: config=A,B,C,D,E,F,G,H,I */", "t.c") < 0, "more than 8 options are refused");
+}
+
 static void test_fragment(void)
 {
 	static const struct { const char *line; int rc; const char *sym, *val; } cases[] = {
@@ -493,6 +519,7 @@ int main(void)
 	test_cmdline();
 	test_meta();
 	test_fragment();
+	test_meta_config();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }

@@ -3,7 +3,7 @@
  * an IPv4 connection as ::ffff:127.0.0.1 while a V6ONLY one refuses it.
  * Without IPv6 in the kernel (socket(AF_INET6) fails with EAFNOSUPPORT)
  * everything after the first check is skipped with that reason. */
-/* vkci: timeout=30 */
+/* vkci: timeout=30 config=IPV6 */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

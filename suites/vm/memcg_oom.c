@@ -2,7 +2,7 @@
  * under the limit finishes, one allocating past it is OOM-killed (SIGKILL)
  * and counted in memory.events oom_kill, charges go away with the process,
  * and the test (outside the group) is unharmed; skipped without CONFIG_MEMCG */
-/* vkci: timeout=30 */
+/* vkci: timeout=30 config=MEMCG */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>

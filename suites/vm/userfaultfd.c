@@ -2,7 +2,7 @@
  * monitor with the right address and write flag and resolved by UFFDIO_COPY;
  * UFFDIO_ZEROPAGE fills without a fault; copying onto a present page is
  * EEXIST; after unregister faults are ordinary again */
-/* vkci: timeout=30 */
+/* vkci: timeout=30 config=USERFAULTFD */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
