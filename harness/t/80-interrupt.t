@@ -23,6 +23,9 @@ mkdir -p "$run"
 vkernels() { grep -l -- "[u]ml_dir=$run" /proc/[0-9]*/cmdline 2>/dev/null | wc -l; }
 eight_up() { [ "$(vkernels)" -ge 8 ]; }
 gone() { [ "$(vkernels)" -eq 0 ] && ! kill -0 "$pid" 2>/dev/null; }
+# each vkci exec removes its instance dir after reaping its vkernel, which
+# can finish after prove itself is gone
+no_dirs() { [ "$(ls "$run" | wc -l)" -eq 0 ]; }
 
 for sig in INT TERM; do
 	# a background job starts with SIGINT ignored; a terminal's foreground
@@ -36,6 +39,7 @@ for sig in INT TERM; do
 	kill -"$sig" -"$pid"
 	wait_for 15 gone
 	ok $? "SIG$sig: prove ended and every vkernel is gone"
+	wait_for 15 no_dirs
 	is "$(ls "$run" | wc -l)" 0 "SIG$sig: every instance dir removed"
 	wait "$pid" 2>/dev/null
 done
