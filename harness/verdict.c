@@ -423,7 +423,12 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	if (h->kernel_reaped && !h->killed_by_host && v->hello && p.n == 0) {
 		int st = h->kernel_status;
 
-		if (WIFSIGNALED(st))
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && v->done && v->end == SER_EXIT)
+			/* UML 6.12 now and then aborts in its exit path after the
+			 * guest powered off cleanly (agent's done record seen): the
+			 * test's own result stands, the abort is recorded */
+			emitf(v, "# note: the vkernel aborted (SIGABRT) after it had powered off cleanly");
+		else if (WIFSIGNALED(st))
 			kernel_problem(&p, "vkernel died by signal %d (%s)", WTERMSIG(st), signal_name(WTERMSIG(st)));
 		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
 			kernel_problem(&p, "vkernel exited with status %d", WEXITSTATUS(st));
