@@ -1,7 +1,9 @@
 # vkci - kernel CI with one throwaway vkernel per test.
 #
 #   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs"]
-#              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1]
+#              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
+#              [QUARANTINE=file]
+#   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make kernel                    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
@@ -29,6 +31,11 @@ JOBS     ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 SUITES   ?= vm fs net
 BUSYBOX  ?= /bin/busybox
 OUT      ?= out
+# RETRIES=n: a failed test runs again (fresh instance) up to n times; a later
+# pass is reported as flaky. QUARANTINE: the known-flaky list (a listed test's
+# failure is reported as TAP TODO, not counted); empty to count everything.
+RETRIES    ?= 0
+QUARANTINE ?= $(wildcard ci/quarantine.txt)
 
 # The vkernel: a Linux source tree (built and cached by `vkci build`) or a
 # ready vkernel binary. Empty: Debian's linux-source-6.12, unpacked into the
@@ -46,13 +53,14 @@ AGENT       := build/guest/vkci-init
 IMAGE       := build/image/base.img
 PAYLOAD     := $(B)/payload.img
 
-SUITE_SRC   := $(foreach s,$(SUITES),$(wildcard suites/$(s)/*.c))
+# C tests, and console scenarios (*.py: vkci exec hands them to python3)
+SUITE_SRC   := $(foreach s,$(SUITES),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
 ALL_SUITE_SRC := $(wildcard suites/*/*.c)
 TESTS       ?= $(SUITE_SRC)
 # only what this run tests goes on its payload: a broken test elsewhere does not stop it
 TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)))
 
-.PHONY: all harness agent image payload suites kernel print-kfrags check test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -105,26 +113,62 @@ $(PAYLOAD): images/mkpayload.sh $(TEST_BINS)
 print-kfrags:
 	@echo $(KFRAGS)
 
+# the coverage variant of the kernel: its own cache KEY (make coverage)
+RESOLVE_COVERAGE_KERNEL = k="$(KERNEL)"; \
+	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
+	if test -d "$$k"; then k=$$($(VKCI) build --variant coverage $(addprefix -c ,$(KFRAGS) harness/coverage.config) "$$k") || exit $$?; \
+	else echo "vkci: make coverage needs KERNEL=<Linux source tree> (or none: the default source)" >&2; exit 2; fi
+coverage-kernel: deps harness
+	@$(RESOLVE_COVERAGE_KERNEL); echo "$$k"
+
 # `make kernel` prints the vkernel binary a run would use (building it if needed)
 kernel: deps harness
 	@$(RESOLVE_KERNEL); echo "$$k"
 
-check: deps all
-	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
-	@$(RESOLVE_KERNEL); \
-	rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml; \
-	mkdir -p $(OUT); \
+# Shell fragment: run the selected tests on kernel $$k through prove (the
+# scheduler), reports afterwards; leaves prove's status in $$status.
+RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $(OUT)/archive.tar.gz; \
+	mkdir -p $(OUT)/tap; \
+	archive=""; perl -MTAP::Harness::Archive -e1 2>/dev/null && archive="--archive $(OUT)/tap"; \
 	echo "vkci: kernel $$k" >&2; \
 	status=0; \
 	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $(TESTS)) || exit 2; \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
+	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
-	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer \
+	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
 		|| status=$$?; \
-	python3 ci/report.py $(OUT) || true; \
+	python3 ci/report.py $(OUT) || true
+
+check: deps all
+	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
+	@$(RESOLVE_KERNEL); \
+	$(RUN_TESTS); \
 	exit $$status
+
+# make coverage: the suites on the coverage kernel, each instance's .gcda kept
+# (out/coverage/raw/SUITE/TEST), one do-nothing boot apart (raw-boot), then
+# ci/coverage.py merges, captures and writes the HTML report
+coverage: deps all $(B)/t/payload.img
+	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
+	@$(RESOLVE_COVERAGE_KERNEL); \
+	rm -rf $(OUT)/coverage; mkdir -p $(OUT)/coverage; \
+	$(VKCI) exec -k "$$k" -i $(IMAGE) -p $(T_PAYLOAD) --gcov-dir $(OUT)/coverage/raw-boot guest/pass \
+		> $(OUT)/coverage/boot.tap || { echo "vkci: the boot-only run on the coverage kernel failed (see $(OUT)/coverage/boot.tap)" >&2; exit 3; }; \
+	export VKCI_GCOV_DIR="$(abspath $(OUT)/coverage/raw)"; \
+	$(RUN_TESTS); \
+	python3 ci/coverage.py report --kernel "$$k" --raw $(OUT)/coverage/raw \
+		--boot $(OUT)/coverage/raw-boot/guest/pass --out $(OUT)/coverage $(if $(filter 1,$(PER_TEST)),--per-test) \
+		|| exit $$?; \
+	exit $$status
+
+# the shards of one run (make check SHARD=i/n OUT=out-i on each machine) as
+# one report: TAP, summary.json, junit.xml, archive, coverage tracefiles
+merge-reports:
+	@test -n "$(DIRS)" || { echo "vkci: make merge-reports needs DIRS=\"out-1 out-2 ...\"" >&2; exit 2; }
+	python3 ci/report.py --merge $(DIRS) -o $(OUT)
 
 # ---- the harness's own tests ------------------------------------------------
 T_GUEST_SRC := $(wildcard harness/t/guest/*.c)
@@ -133,7 +177,11 @@ T_PAYLOAD   := $(B)/t/payload.img
 $(B)/t/payload/guest/%: harness/t/guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -static -w -o $@ $<
-$(T_PAYLOAD): images/mkpayload.sh $(T_GUEST_BIN)
+# known files for the serial file transfer test (35-transfer.t): /payload/xfer
+T_XFER      := $(B)/t/xfer.stamp
+$(T_XFER): harness/t/xfer-files.sh
+	harness/t/xfer-files.sh $(B)/t/payload/xfer && touch $@
+$(T_PAYLOAD): images/mkpayload.sh $(T_GUEST_BIN) $(T_XFER)
 	images/mkpayload.sh $@ $(B)/t/payload
 test-payload: $(T_PAYLOAD)
 $(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
@@ -151,7 +199,10 @@ FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c transfer.c util.c diag.c)
+build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c verdict.c tap.c console.c util.c diag.c)
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c uml.c util.c diag.c)
@@ -159,9 +210,12 @@ fuzzers: $(FUZZ_BIN)
 fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
-HARNESS_TESTS ?= $(wildcard harness/t/*.t)
+HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
 test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN)
-	@$(RESOLVE_KERNEL); \
+	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
+	$(RESOLVE_KERNEL); \
+	VKCI_COVERAGE_KERNEL="$$ck" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

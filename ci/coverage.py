@@ -10,19 +10,22 @@
 .gcda tree (relative to the kernel's build dir), and one do-nothing boot
 under BOOT/. `report` then
 
-  1. merges the trees of each suite with gcov-tool (a pairwise tree
-     reduction, run on every CPU),
-  2. captures each merged tree with gcov's JSON output (`gcov -j -t`, one
-     gcov process per chunk of files, chunks in parallel) against the build
-     dir's .gcno and the source tree, and writes lcov tracefiles
-     (OUT/SUITE.info, OUT/boot.info, OUT/total.info; the format genhtml and
-     `lcov -a/-l/--summary` read),
-  3. runs genhtml once: OUT/html/index.html,
-  4. prints lines and functions covered: boot only, each suite, all.
+  1. merges the trees of each suite with gcov-tool (pairwise reductions,
+     every suite's pairs of a round at once, on every CPU),
+  2. captures the boot tree and each merged tree once with gcov's JSON
+     output (`gcov -j -t`, one gcov per chunk of files, all chunks of all
+     trees on worker processes) against the build dir's .gcno and the
+     source tree, and writes lcov tracefiles (OUT/SUITE.info, OUT/boot.info,
+     OUT/total.info; the format genhtml and `lcov -a/-l/--summary` read),
+  3. writes OUT/html/index.html with genhtml, split over the CPUs: one
+     genhtml per group of source directories (disjoint pages) plus one
+     without source views for the top index,
+  4. prints lines and functions covered: boot only, each suite, all
+     (also OUT/summary.json; the phases' times in OUT/timing.json).
 
 lcov's own capture (geninfo runs gcov once per .gcda and post-processes
 its text output in Perl) takes ~60 s per tree here; the JSON route is the
-same gcov data in a fraction of the time.
+same gcov data in a fraction of the time. Scratch trees live on /dev/shm.
 
 --per-test also keeps OUT/tests/SUITE/TEST.info and OUT/index.json: for each
 source file and line, which tests executed it. `who FILE:LINE` answers from
@@ -31,7 +34,6 @@ that index. Standard library + Debian's gcc (gcov, gcov-tool) and lcov
 """
 import argparse
 import concurrent.futures as cf
-import gzip
 import json
 import os
 import shutil
@@ -39,6 +41,11 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+# scratch space on tmpfs when there is one: merging writes a tree per pair,
+# gcov wants a tree of symlinks; both are metadata-heavy and short-lived
+SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def die(msg, code=3):
@@ -74,115 +81,151 @@ def merge_pair(a, b, out):
     return out
 
 
-def copy_tree_gcda(src, dst):
-    for rel in gcda_files(src):
+def flat_tree(tree, dst):
+    """A test dir holds node 0's tree and nodeK/ subtrees: gcov-tool would
+    read those as part of it, so such a tree gets a flat copy of its own
+    (hard links, falling back to copies); other trees are used as they are."""
+    if not any(d.startswith("node") and os.path.isdir(os.path.join(tree, d)) for d in os.listdir(tree)):
+        return tree
+    for rel in gcda_files(tree):
         os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
-        shutil.copyfile(os.path.join(src, rel), os.path.join(dst, rel))
+        try:
+            os.link(os.path.join(tree, rel), os.path.join(dst, rel))
+        except OSError:
+            shutil.copyfile(os.path.join(tree, rel), os.path.join(dst, rel))
     return dst
 
 
-def merge_trees(trees, work, pool):
-    """Merge instance trees into one (pairwise reduction, in parallel)."""
-    if not trees:
-        return None
-    level = []
-    for i, t in enumerate(trees):   # node dirs nest in test dirs: copy each flat first
-        level.append(pool.submit(copy_tree_gcda, t, os.path.join(work, "in%d" % i)))
-    level = [f.result() for f in level]
+def merge_all(groups, work, pool):
+    """{name: [trees]} -> {name: merged tree}. Pairwise reductions, every
+    group's pairs of one round submitted together (gcov-tool per pair)."""
+    level = {}
+    for name, trees in groups.items():
+        futs = [pool.submit(flat_tree, t, os.path.join(work, "%s.in%d" % (name, i))) for i, t in enumerate(trees)]
+        level[name] = [f.result() for f in futs]
     n = 0
-    while len(level) > 1:
-        futs = []
-        for i in range(0, len(level) - 1, 2):
-            n += 1
-            futs.append(pool.submit(merge_pair, level[i], level[i + 1], os.path.join(work, "m%d" % n)))
-        rest = level[-1:] if len(level) % 2 else []
-        level = [f.result() for f in futs] + rest
-    return level[0]
+    while any(len(v) > 1 for v in level.values()):
+        futs = {}
+        for name, trees in level.items():
+            futs[name] = []
+            for i in range(0, len(trees) - 1, 2):
+                n += 1
+                futs[name].append(pool.submit(merge_pair, trees[i], trees[i + 1],
+                                              os.path.join(work, "%s.m%d" % (name, n))))
+        for name in level:
+            rest = level[name][-1:] if len(level[name]) % 2 else []
+            level[name] = [f.result() for f in futs[name]] + rest
+    return {name: v[0] for name, v in level.items() if v}
 
 
-def gcov_json(build, tree, rels):
-    """gcov's JSON for a chunk of .gcda files (one gcov process)."""
-    with tempfile.TemporaryDirectory(prefix="vkci-gcov-") as tmp:
+def gcov_chunk(build, src, tree, rels):
+    """Run one gcov over a chunk of a tree's .gcda files (JSON output) and
+    reduce it to {source file: ({line: count}, {function: [line, count]})},
+    files under the source tree only. Runs in a worker process."""
+    with tempfile.TemporaryDirectory(prefix="vkci-gcov-", dir=SCRATCH) as tmp:
         args = []
-        for rel in rels:
+        for rel in rels:   # gcov wants NAME.gcno beside NAME.gcda: a shadow tree of symlinks
             gcno = os.path.join(build, rel[:-5] + ".gcno")
             if not os.path.exists(gcno):
                 continue
-            d = os.path.join(tmp, os.path.dirname(rel))
-            os.makedirs(d, exist_ok=True)
             base = os.path.join(tmp, rel[:-5])
-            shutil.copyfile(os.path.join(tree, rel), base + ".gcda")
+            os.makedirs(os.path.dirname(base), exist_ok=True)
+            os.symlink(os.path.join(tree, rel), base + ".gcda")
             os.symlink(gcno, base + ".gcno")
             args.append(base + ".gcda")
         if not args:
-            return []
-        r = subprocess.run(["gcov", "-j", "-t", "-b"] + args, cwd=build, capture_output=True)
-        docs = []
-        for line in r.stdout.splitlines():
-            line = line.strip()
-            if line.startswith(b"{"):
-                try:
-                    docs.append(json.loads(line))
-                except ValueError:
-                    pass
-        return docs
-
-
-def capture(build, src, tree, pool, jobs):
-    """{source file: {"lines": {n: count}, "funcs": {name: (line, count)}}}"""
-    rels = sorted(gcda_files(tree))
-    chunks = [rels[i::jobs * 4] for i in range(jobs * 4)]
-    cov = {}
-    for docs in pool.map(lambda c: gcov_json(build, tree, c), chunks):
-        for doc in docs:
-            for f in doc.get("files", []):
-                path = f["file"]
-                if not os.path.isabs(path):
-                    path = os.path.normpath(os.path.join(build, path))
-                path = os.path.realpath(path)
-                if not path.startswith(src + os.sep):
-                    continue   # generated files in the build dir, system headers
-                e = cov.setdefault(path, {"lines": {}, "funcs": {}})
-                for ln in f.get("lines", []):
-                    n = ln["line_number"]
-                    e["lines"][n] = e["lines"].get(n, 0) + ln["count"]
-                for fn in f.get("functions", []):
-                    name = fn["name"]
-                    old = e["funcs"].get(name, (fn["start_line"], 0))
-                    e["funcs"][name] = (fn["start_line"], old[1] + fn["execution_count"])
+            return {}
+        r = subprocess.run(["gcov", "-j", "-t"] + args, cwd=build, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+    cov, paths = {}, {}
+    prefix = src + os.sep
+    for line in r.stdout.splitlines():
+        if not line.startswith(b"{"):
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        for f in doc.get("files", []):
+            name = f["file"]
+            path = paths.get(name)
+            if path is None:
+                p = name if os.path.isabs(name) else os.path.join(build, name)
+                path = paths[name] = os.path.realpath(p)
+            if not path.startswith(prefix):
+                continue   # generated files in the build dir, system headers
+            lines, funcs = cov.setdefault(path, ({}, {}))
+            for ln in f.get("lines", ()):
+                n = ln["line_number"]
+                lines[n] = lines.get(n, 0) + ln["count"]
+            for fn in f.get("functions", ()):
+                old = funcs.get(fn["name"])
+                if old:
+                    old[1] += fn["execution_count"]
+                else:
+                    funcs[fn["name"]] = [fn["start_line"], fn["execution_count"]]
     return cov
 
 
-def write_info(cov, path, name):
-    with open(path, "w") as f:
-        for src in sorted(cov):
-            e = cov[src]
-            f.write("TN:%s\nSF:%s\n" % (name, src))
-            for fn, (line, _) in sorted(e["funcs"].items(), key=lambda x: x[1][0]):
-                f.write("FN:%d,%s\n" % (line, fn))
-            for fn, (_, count) in sorted(e["funcs"].items()):
-                f.write("FNDA:%d,%s\n" % (count, fn))
-            f.write("FNF:%d\nFNH:%d\n" % (len(e["funcs"]), sum(1 for v in e["funcs"].values() if v[1])))
-            for n in sorted(e["lines"]):
-                f.write("DA:%d,%d\n" % (n, e["lines"][n]))
-            f.write("LF:%d\nLH:%d\nend_of_record\n" % (len(e["lines"]), sum(1 for v in e["lines"].values() if v)))
-
-
 def add(into, cov):
-    for src, e in cov.items():
-        t = into.setdefault(src, {"lines": {}, "funcs": {}})
-        for n, c in e["lines"].items():
-            t["lines"][n] = t["lines"].get(n, 0) + c
-        for fn, (line, c) in e["funcs"].items():
-            old = t["funcs"].get(fn, (line, 0))
-            t["funcs"][fn] = (line, old[1] + c)
+    for src, (lines, funcs) in cov.items():
+        t = into.get(src)
+        if t is None:
+            into[src] = (dict(lines), {k: list(v) for k, v in funcs.items()})
+            continue
+        tl, tf = t
+        for n, c in lines.items():
+            tl[n] = tl.get(n, 0) + c
+        for fn, (line, c) in funcs.items():
+            old = tf.get(fn)
+            if old:
+                old[1] += c
+            else:
+                tf[fn] = [line, c]
+
+
+def capture_many(build, src, trees, procs, jobs):
+    """{name: tree} -> {name: coverage}: every tree's .gcda files cut into
+    chunks, all chunks of all trees on the worker processes at once."""
+    futs = []
+    for name, tree in trees.items():
+        rels = sorted(gcda_files(tree))
+        k = max(1, min(jobs * 2, len(rels) // 64))
+        futs += [(name, procs.submit(gcov_chunk, build, src, tree, rels[i::k])) for i in range(k)]
+    out = {name: {} for name in trees}
+    for name, f in futs:
+        add(out[name], f.result())
+    return out
+
+
+def info_records(cov, name):
+    """{source file: its lcov tracefile record} (TN/SF/FN/FNDA/DA/LF/LH)."""
+    out = {}
+    for src in cov:
+        lines, funcs = cov[src]
+        fl = sorted(funcs.items(), key=lambda x: (x[1][0], x[0]))
+        out[src] = "".join((
+            "TN:%s\nSF:%s\n" % (name, src),
+            "".join("FN:%d,%s\n" % (v[0], fn) for fn, v in fl),
+            "".join("FNDA:%d,%s\n" % (v[1], fn) for fn, v in fl),
+            "FNF:%d\nFNH:%d\n" % (len(funcs), sum(1 for v in funcs.values() if v[1])),
+            "".join("DA:%d,%d\n" % (n, lines[n]) for n in sorted(lines)),
+            "LF:%d\nLH:%d\nend_of_record\n" % (len(lines), sum(1 for v in lines.values() if v))))
+    return out
+
+
+def write_info(cov, path, name, records=None, files=None):
+    records = records or info_records(cov, name)
+    with open(path + ".tmp", "w") as f:
+        f.write("".join(records[k] for k in sorted(files if files is not None else records)))
+    os.replace(path + ".tmp", path)
 
 
 def summary(cov):
-    lf = sum(len(e["lines"]) for e in cov.values())
-    lh = sum(sum(1 for v in e["lines"].values() if v) for e in cov.values())
-    ff = sum(len(e["funcs"]) for e in cov.values())
-    fh = sum(sum(1 for v in e["funcs"].values() if v[1]) for e in cov.values())
+    lf = sum(len(lines) for lines, _ in cov.values())
+    lh = sum(sum(1 for v in lines.values() if v) for lines, _ in cov.values())
+    ff = sum(len(funcs) for _, funcs in cov.values())
+    fh = sum(sum(1 for v in funcs.values() if v[1]) for _, funcs in cov.values())
     return lh, lf, fh, ff
 
 
@@ -190,6 +233,58 @@ def fmt_summary(name, cov):
     lh, lf, fh, ff = summary(cov)
     return "%-6s lines %6.2f%% (%d of %d)  functions %6.2f%% (%d of %d)" % (
         name, 100.0 * lh / max(lf, 1), lh, lf, 100.0 * fh / max(ff, 1), fh, ff)
+
+
+def genhtml_parallel(cov, records, total, src, html, work, jobs, title):
+    """genhtml 1.16 runs on one CPU and spends its time on the source views.
+    Its pages of one source directory only link to that directory's files, up
+    to the top index and to the style files: so P genhtml runs over disjoint
+    sets of directories (balanced by line count) write disjoint subtrees, and
+    one more run without source views over everything (total) writes the top
+    index and the style files. Returns the stderr of a failed run, or None."""
+    dirs = {}
+    for f in cov:
+        dirs.setdefault(os.path.dirname(f), []).append(f)
+    parts = [[] for _ in range(max(1, jobs * 2))]
+    load = [0] * len(parts)
+    weight = {d: sum(len(cov[f][0]) + 200 for f in fs) for d, fs in dirs.items()}
+    for d in sorted(dirs, key=lambda d: -weight[d]):
+        i = load.index(min(load))
+        parts[i] += dirs[d]
+        load[i] += weight[d]
+    base = ["genhtml", "-q", "--prefix", src, "-t", title]
+    runs = [(base + ["--no-source", "-o", html, total], None)]
+    for i, files in enumerate(p for p in parts if p):
+        info = os.path.join(work, "html-part%d.info" % i)
+        write_info(None, info, "all", records, files)
+        out = os.path.join(os.path.dirname(html), ".html-part%d" % i)   # same fs as html: moved
+        shutil.rmtree(out, ignore_errors=True)
+        runs.append((base + ["-o", out, info], out))
+    runs.sort(key=lambda r: r[1] is None)   # the short run last
+    with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(lambda r: subprocess.run(r[0], capture_output=True, text=True), runs))
+    for r in results:
+        if r.returncode != 0:
+            return r.stderr
+    for _, part in runs:
+        if part:
+            for name in os.listdir(part):
+                p = os.path.join(part, name)
+                if os.path.isdir(p) and not os.path.islink(p):
+                    merge_dir(p, os.path.join(html, name))
+            shutil.rmtree(part, ignore_errors=True)
+    return None
+
+
+def merge_dir(srcdir, dst):
+    """Move srcdir's files into dst (same layout), replacing files there."""
+    os.makedirs(dst, exist_ok=True)
+    for name in os.listdir(srcdir):
+        s, d = os.path.join(srcdir, name), os.path.join(dst, name)
+        if os.path.isdir(s) and not os.path.islink(s):
+            merge_dir(s, d)
+        else:
+            os.replace(s, d)
 
 
 def report(a):
@@ -201,70 +296,93 @@ def report(a):
     for tool in ("gcov", "gcov-tool", "genhtml"):
         if not shutil.which(tool):
             die("'%s' not found (apt-get install gcc lcov)" % tool)
+    if not a.boot or not os.path.isdir(a.boot) or not gcda_files(a.boot):
+        die("no .gcda from the boot-only run in '%s': the coverage kernel wrote nothing at "
+            "power-off (its gcov fix-ups did not take?)" % a.boot)
     os.makedirs(a.out, exist_ok=True)
     jobs = a.jobs or os.cpu_count() or 2
-    work = tempfile.mkdtemp(prefix="vkci-cov-")
-    results = {}
+    work = tempfile.mkdtemp(prefix="vkci-cov-", dir=SCRATCH)
+    times = {}
     try:
+        suites = sorted(d for d in os.listdir(a.raw) if os.path.isdir(os.path.join(a.raw, d))) \
+            if os.path.isdir(a.raw) else []
+        groups = {s: instance_trees(a.raw, s) for s in suites}
+        groups = {s: t for s, t in groups.items() if t}
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-            boot_trees = [t for t in [a.boot] if t and os.path.isdir(t) and gcda_files(t)]
-            if not boot_trees:
-                die("no .gcda from the boot-only run in '%s': the coverage kernel wrote nothing at "
-                    "power-off (its gcov fix-ups did not take?)" % a.boot)
-            boot = capture(build, src, boot_trees[0], pool, jobs)
-            suites = sorted(d for d in os.listdir(a.raw) if os.path.isdir(os.path.join(a.raw, d))) \
-                if os.path.isdir(a.raw) else []
-            total = {}
-            add(total, boot)
-            for s in suites:
-                trees = instance_trees(a.raw, s)
-                merged = merge_trees(trees, os.path.join(work, s), pool)
-                if not merged:
-                    continue
-                cov = capture(build, src, merged, pool, jobs)
-                results[s] = cov
-                write_info(cov, os.path.join(a.out, s + ".info"), s)
-                add(total, cov)
-            write_info(boot, os.path.join(a.out, "boot.info"), "boot")
-            write_info(total, os.path.join(a.out, "total.info"), "all")
-            if a.per_test:
-                index = {}
-                tdir = os.path.join(a.out, "tests")
-                for s in suites:
-                    for t in instance_trees(a.raw, s):
-                        name = os.path.relpath(t, a.raw)
-                        cov = capture(build, src, t, pool, jobs)
-                        os.makedirs(os.path.dirname(os.path.join(tdir, name)), exist_ok=True)
-                        write_info(cov, os.path.join(tdir, name + ".info"), name.replace("/", "_"))
-                        for f, e in cov.items():
-                            rel = os.path.relpath(f, src)
-                            for n, c in e["lines"].items():
-                                if c:
-                                    index.setdefault(rel, {}).setdefault(str(n), []).append(name)
-                with open(os.path.join(a.out, "index.json"), "w") as f:
-                    json.dump(index, f)
-        t_capture = time.monotonic() - t0
+            merged = merge_all(groups, work, pool)
+        times["merge"] = time.monotonic() - t0
+        trees = {"boot": a.boot}
+        trees.update(("suite:" + s, t) for s, t in merged.items())
+        tests = {}
+        if a.per_test:
+            for s, ts in groups.items():
+                for t in ts:
+                    tests["test:" + os.path.relpath(t, a.raw)] = t
+            trees.update(tests)
+        with cf.ProcessPoolExecutor(max_workers=jobs) as procs:
+            covs = capture_many(build, src, trees, procs, jobs)
+        times["capture"] = time.monotonic() - t0 - times["merge"]
+        boot = covs["boot"]
+        results = {s: covs["suite:" + s] for s in merged}
+        total = {}
+        add(total, boot)
+        for cov in results.values():
+            add(total, cov)
         html = os.path.join(a.out, "html")
         shutil.rmtree(html, ignore_errors=True)
-        r = subprocess.run(["genhtml", "-q", "--legend", "--prefix", src, "-t", "vkci coverage",
-                            "-o", html, os.path.join(a.out, "total.info")], capture_output=True, text=True)
-        if r.returncode != 0:
-            die("genhtml failed: %s" % r.stderr[-1000:])
+        for old in os.listdir(a.out):
+            if old.endswith(".info"):
+                os.unlink(os.path.join(a.out, old))
+        t1 = time.monotonic()
+        records = info_records(total, "all")
+        write_info(total, os.path.join(a.out, "total.info"), "all", records)
+        err = genhtml_parallel(total, records, os.path.join(a.out, "total.info"), src, html, work, jobs,
+                               "vkci coverage")
+        if err is not None:
+            die("genhtml failed: %s" % err[-1000:])
+        times["genhtml"] = time.monotonic() - t1
+        t1 = time.monotonic()
+        write_info(boot, os.path.join(a.out, "boot.info"), "boot")
+        for s, cov in results.items():
+            write_info(cov, os.path.join(a.out, s + ".info"), s)
+        times["tracefiles"] = time.monotonic() - t1
+        if a.per_test:
+            index = {}
+            tdir = os.path.join(a.out, "tests")
+            shutil.rmtree(tdir, ignore_errors=True)
+            for key in sorted(tests):
+                name = key[5:]
+                cov = covs[key]
+                os.makedirs(os.path.dirname(os.path.join(tdir, name)), exist_ok=True)
+                write_info(cov, os.path.join(tdir, name + ".info"), name.replace("/", "_"))
+                for f, (lines, _) in cov.items():
+                    rel = os.path.relpath(f, src)
+                    for n, c in lines.items():
+                        if c:
+                            index.setdefault(rel, {}).setdefault(str(n), []).append(name)
+            with open(os.path.join(a.out, "index.json"), "w") as f:
+                json.dump({"source": src, "lines": index}, f)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(fmt_summary("boot", boot))
-    for s in suites:
-        if s in results:
-            print(fmt_summary(s, results[s]))
+    for s in sorted(results):
+        print(fmt_summary(s, results[s]))
     print(fmt_summary("all", total))
+    sums = [("boot", boot)] + sorted(results.items()) + [("all", total)]
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump({k: dict(zip(("lines_hit", "lines", "functions_hit", "functions"), summary(v)))
-                   for k, v in [("boot", boot)] + sorted(results.items()) + [("all", total)]}, f, indent=1)
-    print("vkci: coverage report %s/index.html (%.1f s: merge + capture %.1f s, genhtml %.1f s)" % (
-        html, time.monotonic() - t0, t_capture, time.monotonic() - t0 - t_capture))
+                   for k, v in sums}, f, indent=1)
+    times["total"] = time.monotonic() - t0
+    with open(os.path.join(a.out, "timing.json"), "w") as f:
+        json.dump(times, f, indent=1)
+    print("vkci: coverage report %s/index.html (%.1f s: merge %.1f s, capture %.1f s, genhtml %.1f s)" % (
+        html, times["total"], times["merge"], times["capture"], times["genhtml"]))
+    return 0
 
 
 def who(a):
+    """Which tests executed FILE:LINE (FILE relative to the kernel source, or
+    absolute), from the per-test index of make coverage PER_TEST=1."""
     path = os.path.join(a.out, "index.json")
     if not os.path.exists(path):
         die("no per-test index '%s' (run make coverage PER_TEST=1)" % path, 2)
@@ -273,19 +391,23 @@ def who(a):
         die("usage: coverage.py who FILE:LINE (FILE relative to the kernel source)", 2)
     with open(path) as f:
         index = json.load(f)
-    tests = index.get(file, {}).get(line, [])
+    if os.path.isabs(file):
+        file = os.path.relpath(os.path.realpath(file), index["source"])
+    tests = index["lines"].get(os.path.normpath(file), {}).get(line, [])
     for t in tests:
         print(t)
     return 0 if tests else 1
 
 
 def count(a):
+    """Executions of a kernel function in one .gcda tree (summed over the
+    translation units that have a copy of it)."""
     build = os.path.dirname(os.path.realpath(a.kernel))
     src = os.path.realpath(os.path.join(build, "source"))
-    with cf.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        cov = capture(build, src, a.tree, pool, os.cpu_count() or 2)
-    n = sum(e["funcs"][a.function][1] for e in cov.values() if a.function in e["funcs"])
-    print(n)
+    jobs = os.cpu_count() or 2
+    with cf.ProcessPoolExecutor(max_workers=jobs) as procs:
+        cov = capture_many(build, src, {"t": a.tree}, procs, jobs)["t"]
+    print(sum(funcs[a.function][1] for _, funcs in cov.values() if a.function in funcs))
     return 0
 
 

@@ -4,12 +4,12 @@
 set -eu
 
 base="build-essential busybox-static e2fsprogs perl"
-check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils"
-extra="lcov python3 python3-pexpect libtap-formatter-junit-perl clang libclang-rt-14-dev"
+check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils python3 python3-pexpect libtap-harness-archive-perl libtap-formatter-junit-perl"
+extra="lcov clang libclang-rt-14-dev"
 
 case "${1:-all}" in
 check) want="$base $check" ;;
-test) want="$base $check python3 python3-pexpect clang libclang-rt-14-dev" ;;
+test) want="$base $check clang libclang-rt-14-dev" ;;
 *) want="$base $check $extra" ;;
 esac
 

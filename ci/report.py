@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """ci/report.py OUT - the reports of one run, from what it left in OUT/:
+   ci/report.py --merge DIR... -o OUT - one report from the shards' OUT dirs
 
   OUT/logs/SUITE/TEST/result.json   written by `vkci exec` (one per test)
   OUT/tap/...                       each test's TAP, dumped by TAP::Harness
@@ -10,20 +11,38 @@ writes
                      by fingerprint (the same bug across tests)
   OUT/junit.xml      JUnit XML, produced by TAP::Formatter::JUnit from the
                      dumped TAP (prove --formatter), not written by hand
-and prints a one-paragraph summary. Standard library only.
+  OUT/archive.tar.gz prove's TAP archive: every test's TAP and meta.yml (what
+                     `prove --archive` (TAP::Harness::Archive) writes into
+                     OUT/tap; written here when that module is missing)
+and prints a one-paragraph summary. Every test counts in exactly one of
+pass, fail, crash, skip, infra, flaky (failed, then passed on a retry) and
+quarantined (on the known-flaky list: reported, not counted).
+
+--merge: the shards of one run (`make check SHARD=i/n` on n machines) into
+OUT: logs/ and tap/ side by side (the shards' tests are disjoint), meta.yml
+and prove-state (durations for the next run's shard balance) merged, then
+summary.json, junit.xml (regenerated from the merged TAP) and the archive as
+for one run; coverage tracefiles OUT/coverage/*.info of the same name are
+added with `lcov -a` and, when total.info results, genhtml writes
+OUT/coverage/html. Standard library only (+ prove, lcov, genhtml).
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
+import time
 
-RESULTS = ("pass", "fail", "skip", "crash", "infra")
+RESULTS = ("pass", "fail", "skip", "crash", "infra", "flaky", "quarantined")
 
 
 def load_results(out):
     results = []
     logs = os.path.join(out, "logs")
-    for root, _dirs, files in os.walk(logs):
+    for root, dirs, files in os.walk(logs):
+        # attemptN/: a retried test's earlier attempts, listed in its own result.json
+        dirs[:] = [d for d in dirs if not (d.startswith("attempt") and d[7:].isdigit())]
         if "result.json" in files:
             path = os.path.join(root, "result.json")
             try:
@@ -42,13 +61,26 @@ def summarize(results):
         suite, _, name = test.partition("/")
         s = suites.setdefault(suite, {"summary": dict.fromkeys(RESULTS, 0), "tests": {}})
         outcome = r.get("outcome", "infra")
-        s["summary"][outcome] = s["summary"].get(outcome, 0) + 1
+        # one bucket per test: a quarantined test counts only as quarantined
+        bucket = "quarantined" if r.get("quarantined") else outcome
+        s["summary"][bucket] = s["summary"].get(bucket, 0) + 1
         s["tests"][name] = {k: r.get(k) for k in (
             "outcome", "reason", "exit_status", "duration_ms", "tests", "crash_kind",
             "crash_fingerprint", "console_log", "instance_dir_kept", "nodes")}
+        s["tests"][name].update({"flaky": bool(r.get("flaky")),
+                                 "quarantined": bool(r.get("quarantined")),
+                                 "attempts": r.get("attempts") or [],
+                                 "kind": r.get("kind", "c")})
+        if r.get("session_log"):
+            s["tests"][name]["session_log"] = r["session_log"]
         fp = r.get("crash_fingerprint")
         if fp:
             crashes.setdefault(fp, []).append(test)
+        # a crash in an earlier attempt (a flaky crash) is the same bug
+        for a in (r.get("attempts") or [])[:-1]:
+            if a.get("crash_fingerprint"):
+                crashes.setdefault(a["crash_fingerprint"], []).append(
+                    "%s (attempt %s)" % (test, a.get("attempt")))
     total = dict.fromkeys(RESULTS, 0)
     for s in suites.values():
         for k, v in s["summary"].items():
@@ -56,6 +88,7 @@ def summarize(results):
     kernels = sorted({r.get("kernel") for r in results if r.get("kernel")})
     return {
         "format": "vkci-summary/1",
+        "tests": sum(total.values()),
         "kernel": kernels[0] if len(kernels) == 1 else kernels,
         "summary": total,
         "suites": suites,
@@ -69,7 +102,8 @@ def junit(out):
     tapdir = os.path.join(out, "tap")
     files = []
     for root, _dirs, names in os.walk(tapdir):
-        files += [os.path.join(root, n) for n in names]
+        files += [os.path.join(root, n) for n in names
+                  if not (root == tapdir and n == "meta.yml")]
     if not files:
         return None
     files.sort()
@@ -88,11 +122,278 @@ def junit(out):
     return dest
 
 
-def main():
-    if len(sys.argv) != 2:
-        print("usage: ci/report.py OUT-DIR", file=sys.stderr)
+def tap_files(tapdir):
+    """The dumped TAP files under tapdir, relative, sorted (not meta.yml)."""
+    out = []
+    for root, _dirs, names in os.walk(tapdir):
+        for n in names:
+            if not (root == tapdir and n == "meta.yml"):
+                out.append(os.path.relpath(os.path.join(root, n), tapdir))
+    return sorted(out)
+
+
+def yaml_str(v):
+    return json.dumps(str(v))   # a JSON string is a valid YAML scalar
+
+
+def write_meta(path, files, attributes=None, start=None, stop=None):
+    """meta.yml in TAP::Harness::Archive's shape (file_order, times)."""
+    now = int(time.time())
+    lines = ["---"]
+    if attributes:
+        lines.append("file_attributes:")
+        for a in attributes:
+            lines.append("  -")
+            for k in sorted(a):
+                lines.append("    %s: %s" % (k, yaml_str(a[k]) if k == "description" else a[k]))
+    lines.append("file_order:")
+    lines += ["  - " + yaml_str(f) for f in files]
+    lines.append("start_time: %s" % (start if start is not None else now))
+    lines.append("stop_time: %s" % (stop if stop is not None else now))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def read_meta(path):
+    """What merge needs from a meta.yml: file_attributes, start/stop time."""
+    meta = {"file_attributes": [], "start_time": None, "stop_time": None}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return meta
+    section, cur = None, None
+    for line in lines:
+        if not line.startswith(" "):
+            key, _, val = line.partition(":")
+            section = key
+            if key in ("start_time", "stop_time") and val.strip():
+                meta[key] = val.strip()
+            continue
+        if section == "file_attributes":
+            if line.strip() == "-":
+                cur = {}
+                meta["file_attributes"].append(cur)
+            elif cur is not None and ":" in line:
+                k, _, v = line.strip().partition(":")
+                v = v.strip()
+                cur[k] = json.loads(v) if v.startswith('"') else v.strip("'")
+    return meta
+
+
+def archive(out):
+    """OUT/archive.tar.gz: OUT/tap's TAP files and meta.yml, the layout of
+    prove --archive (TAP::Harness::Archive), which reads it back."""
+    tapdir = os.path.join(out, "tap")
+    files = tap_files(tapdir) if os.path.isdir(tapdir) else []
+    if not files:
+        return None
+    meta = os.path.join(tapdir, "meta.yml")
+    if not os.path.exists(meta):
+        write_meta(meta, files)
+    dest = os.path.join(out, "archive.tar.gz")
+    with tarfile.open(dest + ".tmp", "w:gz") as tar:
+        for f in files + ["meta.yml"]:
+            tar.add(os.path.join(tapdir, f), arcname=f)
+    os.replace(dest + ".tmp", dest)
+    return dest
+
+
+def read_prove_state(path):
+    """prove's state file as (header {key: value}, {test: [block lines]})."""
+    head, tests, cur = {}, {}, None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return head, tests
+    for line in lines:
+        if line.startswith("    ") and cur is not None:
+            tests[cur].append(line)
+        elif line.startswith("  ") and line.rstrip().endswith(":"):
+            cur = line.strip()[:-1]
+            tests[cur] = []
+        elif not line.startswith(" ") and ":" in line:
+            k, _, v = line.partition(":")
+            head[k] = v.strip()
+            cur = None
+    return head, tests
+
+
+def merge_prove_state(paths, dest):
+    """One state from the shards': each test's newest block (by last_run_time)."""
+    def when(block):
+        for l in block:
+            if l.strip().startswith("last_run_time:"):
+                try:
+                    return float(l.split(":", 1)[1])
+                except ValueError:
+                    pass
+        return 0.0
+    gen, last, tests = 0, 0.0, {}
+    for p in paths:
+        head, t = read_prove_state(p)
+        try:
+            gen = max(gen, int(head.get("generation", 0)))
+            last = max(last, float(head.get("last_run_time", 0)))
+        except ValueError:
+            pass
+        for name, block in t.items():
+            if name not in tests or when(block) >= when(tests[name]):
+                tests[name] = block
+    if not tests:
+        return None
+    lines = ["---", "generation: %d" % gen, "last_run_time: %s" % last, "tests:"]
+    for name in sorted(tests):
+        lines.append("  %s:" % name)
+        lines += tests[name]
+    lines += ["version: 1", "..."]
+    with open(dest, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return dest
+
+
+def copy_tree_into(src, dst, what, seen):
+    """Copy src's files into dst; a file two shards both have is reported."""
+    for root, _dirs, names in os.walk(src):
+        for n in names:
+            rel = os.path.relpath(os.path.join(root, n), src)
+            if what == "tap" and rel == "meta.yml":
+                continue
+            target = os.path.join(dst, rel)
+            if rel in seen and what == "tap":
+                print(f"report: '{rel}' is in two shards ({seen[rel]} and {src}): keeping the later",
+                      file=sys.stderr)
+            seen[rel] = src
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(os.path.join(root, n), target)
+
+
+def merge_coverage(dirs, out):
+    """lcov -a over the shards' OUT/coverage/NAME.info, per NAME; genhtml on
+    total.info. Returns the merged tracefiles."""
+    names = {}
+    for d in dirs:
+        cdir = os.path.join(d, "coverage")
+        if os.path.isdir(cdir):
+            for n in os.listdir(cdir):
+                if n.endswith(".info"):
+                    names.setdefault(n, []).append(os.path.join(cdir, n))
+    if not names:
+        return []
+    if not shutil.which("lcov"):
+        print("report: coverage tracefiles found but no lcov (apt-get install lcov): not merged",
+              file=sys.stderr)
+        return []
+    cdir = os.path.join(out, "coverage")
+    os.makedirs(cdir, exist_ok=True)
+    merged = []
+    for n, paths in sorted(names.items()):
+        dest = os.path.join(cdir, n)
+        argv = ["lcov", "-q"]
+        for p in paths:
+            argv += ["-a", p]
+        r = subprocess.run(argv + ["-o", dest], capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"report: lcov -a of {n} failed: {r.stderr.strip()[-500:]}", file=sys.stderr)
+            continue
+        merged.append(dest)
+    total = os.path.join(cdir, "total.info")
+    if total in merged and shutil.which("genhtml"):
+        html = os.path.join(cdir, "html")
+        shutil.rmtree(html, ignore_errors=True)
+        r = subprocess.run(["genhtml", "-q", "--legend", "--ignore-errors", "source",
+                            "-t", "vkci coverage (merged shards)", "-o", html, total],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"report: genhtml failed: {r.stderr.strip()[-500:]}", file=sys.stderr)
+    return merged
+
+
+def unpack(path, dest):
+    """Extract a TAP archive: regular files and dirs only, names inside dest."""
+    with tarfile.open(path) as tar:
+        for m in tar.getmembers():
+            target = os.path.realpath(os.path.join(dest, m.name))
+            if not target.startswith(os.path.realpath(dest) + os.sep) or not (m.isfile() or m.isdir()):
+                print(f"report: skipping '{m.name}' in '{path}'", file=sys.stderr)
+                continue
+            if m.isdir():
+                os.makedirs(target, exist_ok=True)
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with tar.extractfile(m) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def merge(dirs, out):
+    """The shards' OUT dirs into out; the reports are then made as for one run."""
+    for d in dirs:
+        if not os.path.isdir(d):
+            print(f"report: no shard dir '{d}'", file=sys.stderr)
+            return 2
+    if os.path.abspath(out) in [os.path.abspath(d) for d in dirs]:
+        print(f"report: the merged dir '{out}' must not be one of the shards", file=sys.stderr)
         return 2
-    out = sys.argv[1]
+    for sub in ("logs", "tap", "coverage"):
+        shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
+    for f in ("summary.json", "junit.xml", "archive.tar.gz", "prove-state"):
+        try:
+            os.unlink(os.path.join(out, f))
+        except FileNotFoundError:
+            pass
+    os.makedirs(os.path.join(out, "tap"), exist_ok=True)
+    seen_tap, seen_logs = {}, {}
+    attrs, starts, stops = [], [], []
+    for d in dirs:
+        tapdir = os.path.join(d, "tap")
+        if not os.path.isdir(tapdir) and os.path.exists(os.path.join(d, "archive.tar.gz")):
+            # a shard that kept only its archive (a CI artifact)
+            tapdir = os.path.join(out, ".unpack", str(len(starts) + len(attrs)) + os.path.basename(d))
+            unpack(os.path.join(d, "archive.tar.gz"), tapdir)
+        if os.path.isdir(tapdir):
+            copy_tree_into(tapdir, os.path.join(out, "tap"), "tap", seen_tap)
+            m = read_meta(os.path.join(tapdir, "meta.yml"))
+            attrs += m["file_attributes"]
+            starts += [m["start_time"]] if m["start_time"] else []
+            stops += [m["stop_time"]] if m["stop_time"] else []
+        if os.path.isdir(os.path.join(d, "logs")):
+            copy_tree_into(os.path.join(d, "logs"), os.path.join(out, "logs"), "logs", seen_logs)
+    shutil.rmtree(os.path.join(out, ".unpack"), ignore_errors=True)
+    files = tap_files(os.path.join(out, "tap"))
+    write_meta(os.path.join(out, "tap", "meta.yml"), files, attrs,
+               min(starts, key=float) if starts else None, max(stops, key=float) if stops else None)
+    merge_prove_state([os.path.join(d, "prove-state") for d in dirs], os.path.join(out, "prove-state"))
+    cov = merge_coverage(dirs, out)
+    print(f"vkci: merged {len(dirs)} shards into {out}: {len(files)} TAP files"
+          + (f", coverage {', '.join(os.path.basename(c) for c in cov)}" if cov else ""))
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--merge":
+        dirs, out = [], None
+        i = 1
+        while i < len(argv):
+            if argv[i] == "-o" and i + 1 < len(argv):
+                out = argv[i + 1]
+                i += 2
+            else:
+                dirs.append(argv[i])
+                i += 1
+        if not dirs or not out:
+            print("usage: ci/report.py --merge SHARD-DIR... -o OUT-DIR", file=sys.stderr)
+            return 2
+        rc = merge(dirs, out)
+        if rc:
+            return rc
+    elif len(argv) == 1:
+        out = argv[0]
+    else:
+        print("usage: ci/report.py OUT-DIR | ci/report.py --merge SHARD-DIR... -o OUT-DIR",
+              file=sys.stderr)
+        return 2
     results = load_results(out)
     if not results:
         print(f"report: no results under '{out}/logs' (did make check run?)", file=sys.stderr)
@@ -103,12 +404,24 @@ def main():
         f.write("\n")
     os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
     xml = junit(out)
+    tgz = archive(out)
     t = summary["summary"]
-    print("vkci: %d tests: %d passed, %d failed, %d crashed, %d skipped, %d infrastructure"
-          % (sum(t.values()), t["pass"], t["fail"], t["crash"], t["skip"], t["infra"]))
+    print("vkci: %d tests: %d passed, %d failed, %d crashed, %d skipped, %d infrastructure, "
+          "%d flaky, %d quarantined"
+          % (sum(t.values()), t["pass"], t["fail"], t["crash"], t["skip"], t["infra"],
+             t["flaky"], t["quarantined"]))
     for g in summary["crash_groups"]:
         print(f"vkci: crash x{g['count']}: {g['fingerprint']} ({', '.join(g['tests'][:5])})")
-    print(f"vkci: reports: {out}/summary.json" + (f", {xml}" if xml else ""))
+    for suite, s in sorted(summary["suites"].items()):
+        for name, r in sorted(s["tests"].items()):
+            if r["flaky"]:
+                failed = [a for a in r["attempts"] if a.get("exit_status")]
+                print(f"vkci: flaky: {suite}/{name}: passed on attempt {len(r['attempts'])} after "
+                      + "; ".join(str(a.get("reason") or "exit %s" % a.get("exit_status")) for a in failed))
+            elif r["quarantined"] and r["outcome"] not in ("pass", "skip"):
+                print(f"vkci: quarantined (not counted): {suite}/{name}: {r['outcome']}: {r['reason']}")
+    print(f"vkci: reports: {out}/summary.json" + (f", {xml}" if xml else "")
+          + (f", {tgz}" if tgz else ""))
     return 0
 
 

@@ -52,6 +52,10 @@ struct ctx {
 	size_t nkconfig, kconfig_alloc;
 	uint64_t tree_fp;
 	unsigned long tree_files;
+	int coverage;        /* variant "coverage": gcov fix-ups, CC with -L */
+	char cc_arg[PATH_SZ + 64]; /* "CC=gcc -L<dir>/vkci-gcov" for coverage builds */
+	long long deadline;  /* run(): SIGKILL the child's group after this (now_ms), 0: none */
+	const char *const *run_env; /* run(): extra environment of the child, or NULL */
 	int log_fd;
 	int sfd;             /* signalfd for SIGINT/SIGTERM/SIGHUP */
 	int interrupted;
@@ -173,8 +177,8 @@ static int path_exists(const char *p)
 static int run(struct ctx *c, const char *const *argv, const char *label,
 	       char *cap, size_t cap_size)
 {
-	struct child ch = { .argv = argv };
-	int pfd[2], status = -1, done = 0;
+	struct child ch = { .argv = argv, .env = c->run_env };
+	int pfd[2], status = -1, done = 0, killed = 0;
 	long long start = now_ms();
 	unsigned long steps = 0;
 	char buf[8192], line[200] = "", cur[200] = "";
@@ -203,10 +207,14 @@ static int run(struct ctx *c, const char *const *argv, const char *label,
 	close(pfd[1]);
 	while (!done) {
 		struct pollfd p[2] = { { .fd = pfd[0], .events = POLLIN }, { .fd = c->sfd, .events = POLLIN } };
-		int n = poll(p, c->sfd >= 0 ? 2 : 1, label ? 1000 : -1);
+		int n = poll(p, c->sfd >= 0 ? 2 : 1, label || c->deadline ? 1000 : -1);
 
 		if (n < 0 && errno != EINTR)
 			break;
+		if (c->deadline && !killed && now_ms() > c->deadline) {
+			proc_kill_group(ch.pid, SIGKILL);
+			killed = 1;
+		}
 		if (c->sfd >= 0 && (p[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
@@ -680,6 +688,24 @@ static int verify_config(struct ctx *c)
 	return bad ? BUILD_EXIT_CONFIG : 0;
 }
 
+/* argv of a kbuild run: make -C SRC O=DIR ARCH=um [CC=...] [extra] target */
+static void make_argv(struct ctx *c, const char **a, char *o_arg, const char *extra, const char *target)
+{
+	int n = 0;
+
+	a[n++] = c->make;
+	a[n++] = "-C";
+	a[n++] = c->src;
+	a[n++] = o_arg;
+	a[n++] = "ARCH=um";
+	if (c->coverage)
+		a[n++] = c->cc_arg;
+	if (extra)
+		a[n++] = extra;
+	a[n++] = target;
+	a[n] = NULL;
+}
+
 static int configure(struct ctx *c)
 {
 	char o_arg[PATH_SZ + 8], cfgpath[PATH_SZ], merge[PATH_SZ];
@@ -690,8 +716,9 @@ static int configure(struct ctx *c)
 	    fmt(merge, sizeof(merge), "%s/scripts/kconfig/merge_config.sh", c->src) < 0)
 		return error("path too long: '%s'", c->dir), EXIT_USAGE;
 	{
-		const char *a[] = { c->make, "-C", c->src, o_arg, "ARCH=um", "defconfig", NULL };
+		const char *a[12];
 
+		make_argv(c, a, o_arg, NULL, "defconfig");
 		if (!ok_status(st = run(c, a, NULL, NULL, 0)))
 			return -1;
 	}
@@ -716,13 +743,181 @@ static int configure(struct ctx *c)
 		if (!ok_status(st))
 			return -1;
 		{
-			const char *a[] = { c->make, "-C", c->src, o_arg, "ARCH=um", "olddefconfig", NULL };
+			const char *a[12];
 
+			make_argv(c, a, o_arg, NULL, "olddefconfig");
 			if (!ok_status(run(c, a, NULL, NULL, 0)))
 				return -1;
 		}
 	}
 	return 0;
+}
+
+/* ---- coverage builds (CONFIG_GCOV, UML's own gcc coverage) ---------------------
+ * Two fix-ups, both inside the build dir (shared/DESIGN.md):
+ *  1. libgcov.a's mangle_path clashes with fs/seq_file.c's: a private copy
+ *     with the symbol renamed, found first through CC="gcc -L<dir>";
+ *  2. gcc 12 puts the gcov destructors in .fini_array.NNNNN sections, which
+ *     the generated vmlinux.lds files under EXIT_DATA: its first .fini_array
+ *     block must take them too, or no .gcda is ever written. */
+
+static int coverage_libgcov(struct ctx *c)
+{
+	char lib[PATH_SZ] = "", dir[PATH_SZ], dst[PATH_SZ], objcopy[PATH_SZ], *nl;
+	const char *a[] = { c->cc, "-print-file-name=libgcov.a", NULL };
+
+	if (fmt(dir, sizeof(dir), "%s/vkci-gcov", c->dir) < 0 || fmt(dst, sizeof(dst), "%s/libgcov.a", dir) < 0)
+		return error("path too long: '%s'", c->dir), EXIT_INFRA;
+	if (path_exists(dst))
+		return 0;
+	if (find_in_path("objcopy", objcopy, sizeof(objcopy)) < 0)
+		return error("'objcopy' not found, a coverage build needs it (apt-get install binutils)"),
+		       BUILD_EXIT_TOOLS;
+	if (!ok_status(run(c, a, NULL, lib, sizeof(lib))))
+		return error("'%s -print-file-name=libgcov.a' failed", c->cc), BUILD_EXIT_TOOLS;
+	if ((nl = strchr(lib, '\n')))
+		*nl = '\0';
+	if (lib[0] != '/' || !path_exists(lib))
+		return error("compiler '%s' has no libgcov.a (a coverage build needs gcc's libgcov)", c->cc),
+		       BUILD_EXIT_TOOLS;
+	if (mkdir_p(dir, 0755) < 0)
+		return error_errno("cannot create '%s'", dir), EXIT_INFRA;
+	{
+		char tmp[PATH_SZ];
+		const char *b[] = { objcopy, "--redefine-sym", "mangle_path=vkci_gcov_mangle_path", lib, tmp, NULL };
+
+		if (fmt(tmp, sizeof(tmp), "%s.tmp", dst) < 0 || !ok_status(run(c, b, NULL, NULL, 0)) ||
+		    rename(tmp, dst) < 0)
+			return error("cannot make the private libgcov.a in '%s' (see '%s/build.log')", dir, c->dir),
+			       EXIT_INFRA;
+	}
+	return 0;
+}
+
+/* Make vmlinux.lds's first .fini_array block take .fini_array.* too.
+ * Returns 1 if patched now, 0 if it already was, -1 on error. */
+static int coverage_patch_lds(struct ctx *c)
+{
+	static const char want[] = "*(SORT(.fini_array.*)) *(.fini_array) __fini_array_end";
+	char path[PATH_SZ], *data, *p, *q, *out;
+	size_t len, n;
+	int fd, ok_write;
+
+	if (fmt(path, sizeof(path), "%s/arch/um/kernel/vmlinux.lds", c->dir) < 0 ||
+	    !(data = read_file(path, 16 << 20, &len)))
+		return -1;
+	if (strstr(data, want)) {
+		free(data);
+		return 0;
+	}
+	/* "__fini_array_start = .; *(.fini_array) __fini_array_end" in some spacing */
+	p = strstr(data, "__fini_array_start");
+	q = p ? strstr(p, "*(.fini_array)") : NULL;
+	if (!q || !(p = strstr(q, "__fini_array_end"))) {
+		free(data);
+		return error("cannot find the .fini_array block in '%s': this kernel's linker script "
+			     "changed, coverage would not be written", path);
+	}
+	n = (size_t)(q - data);
+	out = malloc(len + sizeof(want) + 1);
+	if (!out) {
+		free(data);
+		return -1;
+	}
+	memcpy(out, data, n);
+	memcpy(out + n, want, sizeof(want) - 1);
+	n += sizeof(want) - 1;
+	p += strlen("__fini_array_end");
+	memcpy(out + n, p, len - (size_t)(p - data));
+	n += len - (size_t)(p - data);
+	free(data);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ok_write = fd >= 0 && write_all(fd, out, n) == 0;
+	if (fd >= 0)
+		close(fd);
+	free(out);
+	return ok_write ? 1 : error_errno("cannot write '%s'", path);
+}
+
+/* After a coverage build: boot the new vkernel once and check that it writes
+ * .gcda files at power-off, where vkci exec's GCOV_PREFIX/GCOV_PREFIX_STRIP
+ * will find them (init/main.gcda under the prefix). The boot needs no image:
+ * its root is a hostfs dir holding a copy of the static busybox as
+ * /poweroff, run as init with -f, which powers off at once (~0.7 s). A
+ * panicking vkernel writes .gcda through another path, so only a clean
+ * power-off counts. Returns 0, or an exit status after reporting. */
+static int coverage_check(struct ctx *c)
+{
+	char bb[PATH_SZ], tmpl[PATH_SZ], root[PATH_SZ + 8], init[PATH_SZ + 16], gcov[PATH_SZ + 8];
+	char want[PATH_SZ + 32], env0[PATH_SZ + 32], env1[64], rootflags[PATH_SZ + 16];
+	char umldir[PATH_SZ + 16], bin[PATH_SZ], real[PATH_SZ], out[4096] = "", *data = NULL;
+	const char *env[3] = { env0, env1, NULL };
+	const char *p;
+	size_t len;
+	int strip = 0, st, fd, r = BUILD_EXIT_NOCOV;
+
+	if (find_in_path("busybox", bb, sizeof(bb)) < 0)
+		return error("'busybox' not found, checking a coverage build needs it "
+			     "(apt-get install busybox-static)"), BUILD_EXIT_TOOLS;
+	if (abspath(c->dir, real, sizeof(real)) < 0 || fmt(tmpl, sizeof(tmpl), "%s/vkci-check.XXXXXX", real) < 0 ||
+	    fmt(bin, sizeof(bin), "%s/linux", real) < 0 || strpbrk(real, ", \t\n\""))
+		return error("cannot check the coverage build in '%s': path too long or has a comma or "
+			     "blank (set VKCI_CACHE=<plain path>)", c->dir), EXIT_INFRA;
+	for (p = real; *p; p++)
+		strip += *p == '/';
+	if (!mkdtemp(tmpl))
+		return error_errno("cannot create a check dir in '%s'", real), EXIT_INFRA;
+	if (fmt(root, sizeof(root), "%s/root", tmpl) < 0 || fmt(init, sizeof(init), "%s/poweroff", root) < 0 ||
+	    fmt(gcov, sizeof(gcov), "%s/gcov", tmpl) < 0 || fmt(umldir, sizeof(umldir), "uml_dir=%s", tmpl) < 0 ||
+	    fmt(rootflags, sizeof(rootflags), "rootflags=%s", root) < 0 ||
+	    fmt(want, sizeof(want), "%s/init/main.gcda", gcov) < 0 ||
+	    fmt(env0, sizeof(env0), "GCOV_PREFIX=%s", gcov) < 0 ||
+	    fmt(env1, sizeof(env1), "GCOV_PREFIX_STRIP=%d", strip) < 0 || mkdir(root, 0755) < 0 ||
+	    !(data = read_file(bb, 64 << 20, &len)) ||
+	    (fd = open(init, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755)) < 0) {
+		error_errno("cannot prepare the coverage check in '%s'", tmpl);
+		r = EXIT_INFRA;
+		goto out;
+	}
+	st = write_all(fd, data, len);
+	if (close(fd) < 0 || st < 0) {
+		error_errno("cannot write '%s'", init);
+		r = EXIT_INFRA;
+		goto out;
+	}
+	{
+		const char *a[] = { bin, "mem=64M", "root=/dev/root", "rootfstype=hostfs", rootflags, "ro",
+				    "init=/poweroff", "con=null", "con0=null,fd:1", "ssl=null", "umid=vkci-check",
+				    umldir, "quiet", "--", "-f", NULL };
+
+		progress(1, "checking that the coverage vkernel writes .gcda files at power-off");
+		c->run_env = env;
+		c->deadline = now_ms() + 60000;
+		st = run(c, a, NULL, out, sizeof(out));
+		c->run_env = NULL;
+		c->deadline = 0;
+	}
+	if (c->interrupted) {
+		r = EXIT_INFRA;
+		goto out;
+	}
+	if (!ok_status(st)) {
+		error("the coverage vkernel '%s' did not power off cleanly (%s %d) in its check boot; "
+		      "its output is in '%s/build.log'", bin, st >= 0 && WIFSIGNALED(st) ? "signal" : "status",
+		      st < 0 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), c->dir);
+		goto out;
+	}
+	if (!path_exists(want)) {
+		error("the coverage vkernel '%s' wrote no .gcda files at power-off (no '%s'): its gcov "
+		      "destructors did not run; check the .fini_array fix-up of '%s/arch/um/kernel/vmlinux.lds' "
+		      "against this compiler", bin, want + strlen(tmpl) + 1, c->dir);
+		goto out;
+	}
+	r = 0;
+out:
+	free(data);
+	rm_rf(tmpl);
+	return r;
 }
 
 /* ---- the cache ------------------------------------------------------------------ */
@@ -933,6 +1128,19 @@ static int do_build(struct ctx *c)
 		return EXIT_INFRA;
 	if ((r = check_symbols(c)))
 		return r;
+	c->coverage = c->o->variant && !strcmp(c->o->variant, "coverage");
+	if (c->coverage) {
+		int i, gcov = 0;
+
+		for (i = 0; i < c->nreq; i++)
+			if (!strcmp(c->reqs[i].sym, "GCOV"))
+				gcov = !strcmp(c->reqs[i].val, "y");
+		if (!gcov)
+			return error("the coverage variant needs CONFIG_GCOV=y from a fragment "
+				     "(add -c harness/coverage.config)"), BUILD_EXIT_CONFIG;
+	}
+	if (c->coverage && fmt(c->cc_arg, sizeof(c->cc_arg), "CC=%s -L%s/vkci-gcov", c->cc, c->dir) < 0)
+		return error("cache path too long: '%s'", c->cache), EXIT_USAGE;
 	if (mkdir_p(c->dir, 0755) < 0) {
 		error_errno("cannot create the build directory '%s' (set VKCI_CACHE=<writable dir>)", c->dir);
 		return EXIT_INFRA;
@@ -983,19 +1191,45 @@ static int do_build(struct ctx *c)
 	}
 
 	snprintf(jobs, sizeof(jobs), "-j%d", c->o->jobs > 0 ? c->o->jobs : ncpus());
-	snprintf(label, sizeof(label), "building Linux %s", c->version);
-	{
-		const char *a[] = { c->make, "-C", c->src, o_arg, "ARCH=um", jobs, "linux", NULL };
+	snprintf(label, sizeof(label), "building Linux %s%s", c->version, c->coverage ? " (coverage)" : "");
+	if (c->coverage) {
+		const char *a[12];
 
+		if ((r = coverage_libgcov(c)))
+			return r;
+		make_argv(c, a, o_arg, jobs, "arch/um/kernel/vmlinux.lds");
+		if (!ok_status(run(c, a, NULL, NULL, 0)))
+			return c->interrupted ? EXIT_INFRA : report_failure(c, logpath);
+		if (coverage_patch_lds(c) < 0)
+			return BUILD_EXIT_COMPILE;
+	}
+	{
+		const char *a[12];
+
+		make_argv(c, a, o_arg, jobs, "linux");
 		st = run(c, a, label, NULL, 0);
 	}
 	if (c->interrupted)
 		return EXIT_INFRA;
 	if (!ok_status(st))
 		return report_failure(c, logpath);
+	/* kbuild regenerated the linker script during the build: patch, relink */
+	if (c->coverage && (r = coverage_patch_lds(c)) != 0) {
+		const char *a[12];
+
+		if (r < 0)
+			return BUILD_EXIT_COMPILE;
+		make_argv(c, a, o_arg, jobs, "linux");
+		if (!ok_status(run(c, a, label, NULL, 0)))
+			return c->interrupted ? EXIT_INFRA : report_failure(c, logpath);
+	}
 	/* kbuild re-runs Kconfig when the tree's Kconfig files changed */
 	if ((r = verify_config(c)))
 		return r;
+	if (c->coverage && (r = coverage_check(c))) {
+		unlink(stamp_path);   /* not a good build: the next run builds and checks again */
+		return r;
+	}
 	if (current_stamp(c, have, sizeof(have)) < 0 || write_stamp(stamp_path, have) < 0)
 		return EXIT_INFRA;
 	return 0;

@@ -24,6 +24,7 @@ enum {
 	BUILD_EXIT_TOOLS = 6,    /* compiler, make, flex, bison or bc missing */
 	BUILD_EXIT_DISK = 7,     /* not enough space in the cache */
 	BUILD_EXIT_COMPILE = 8,  /* kbuild failed: log tail printed */
+	BUILD_EXIT_NOCOV = 9,    /* coverage variant: the new vkernel wrote no .gcda at power-off */
 };
 
 #define BUILD_MAX_FRAGS 32

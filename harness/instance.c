@@ -18,6 +18,7 @@
 #include "instance.h"
 #include "proc.h"
 #include "report.h"
+#include "transfer.h"
 #include "uml.h"
 #include "util.h"
 #include "banned.h"
@@ -30,6 +31,8 @@ enum state { ST_BOOTING, ST_RUNNING, ST_STOPPING, ST_TERM, ST_KILL, ST_DRAINING,
 #define DRAIN_MS 1000           /* pipes to EOF after the vkernel exited */
 #define SWITCH_WAIT_MS 5000     /* uml_switch must create its socket within */
 #define PEER_OUTPUT_MAX 65536   /* captured TAP of nodes other than 0 */
+#define XFER_MAX_MS 300000      /* a file transfer may stretch STOPPING this long */
+#define XFER_DIR "gcov-serial"  /* where a node's transferred tree lands (transfer.h) */
 #define UML_SWITCH "/usr/bin/uml_switch"
 
 struct run;
@@ -40,6 +43,8 @@ struct node {
 	int index;
 	char dir[PATH_MAX], cow[PATH_MAX + 16], scratch[PATH_MAX + 16];
 	char console_path[PATH_MAX + 32], serial_path[PATH_MAX + 32];
+	char gcov_env[2][PATH_MAX + 32]; /* GCOV_PREFIX=, GCOV_PREFIX_STRIP= */
+	const char *envp[3];
 
 	int con_r, ser_r, ser_w, con_in_w;
 	int con_log, ser_log;
@@ -53,6 +58,8 @@ struct node {
 	char token[SERIAL_TOKEN_LEN + 1];
 
 	struct serial_parser sp;
+	struct xfer_rx xfer;      /* F records: files the agent sends into dir/XFER_DIR */
+	long long xfer_until;     /* no deadline extension for the transfer after this */
 	struct console_state con;
 	struct verdict v;
 	struct host_facts host;
@@ -277,6 +284,26 @@ static int spawn(struct node *n)
 	memset(&ch, 0, sizeof(ch));
 	ch.argv = ba.argv;
 	ch.out_fd = con[1];        /* UML's own stdout/stderr messages join the console log */
+	{
+		/* .gcda paths are the build dir's: strip its components so the tree
+		 * under the prefix is relative to the build dir. Always set: a
+		 * coverage vkernel run without --gcov-dir must not write into its
+		 * build dir (the tree goes with the instance dir) */
+		const char *p;
+		int strip = 0;
+
+		for (p = c->kernel; *p; p++)
+			strip += *p == '/';
+		if (fmt(n->gcov_env[0], sizeof(n->gcov_env[0]), "GCOV_PREFIX=%s/gcov", n->dir) < 0 ||
+		    fmt(n->gcov_env[1], sizeof(n->gcov_env[1]), "GCOV_PREFIX_STRIP=%d", strip - 1) < 0) {
+			error("instance path too long for GCOV_PREFIX");
+			goto out;
+		}
+		n->envp[0] = n->gcov_env[0];
+		n->envp[1] = n->gcov_env[1];
+		n->envp[2] = NULL;
+		ch.env = n->envp;
+	}
 	ch.keep_fds[ch.nkeep++] = con_in[0];
 	ch.keep_fds[ch.nkeep++] = con[1];
 	ch.keep_fds[ch.nkeep++] = ser_in[0];
@@ -381,6 +408,14 @@ static void on_event(void *ctx, const struct serial_event *ev)
 	case SER_EXIT: case SER_SIGNAL: case SER_TIMEOUT: case SER_AGENT_ERROR:
 		if (n->state == ST_RUNNING || n->state == ST_BOOTING)
 			set_state(n, ST_STOPPING, SHUTDOWN_MS);
+		break;
+	case SER_FILE:
+		/* a transfer going on keeps the power-off deadline moving, bounded */
+		xfer_rx_event(&n->xfer, ev);
+		if (!n->xfer_until)
+			n->xfer_until = now_ms() + XFER_MAX_MS;
+		if (n->state == ST_STOPPING && now_ms() < n->xfer_until)
+			n->deadline = now_ms() + SHUTDOWN_MS;
 		break;
 	default:
 		break;
@@ -698,6 +733,46 @@ static void node_init(struct run *r, struct node *n, int index, verdict_emit emi
 	else
 		verdict_init(&n->v, capture, n, &n->con);
 	serial_init(&n->sp, on_event, n);
+	xfer_rx_init(&n->xfer, n->dir, XFER_DIR, r->cfg->fetch_limits, &n->v);
+}
+
+/* Coverage: move each node's .gcda tree to cfg->gcov_dir[/nodeK]. A vkernel
+ * that was killed wrote nothing (gcov writes at exit): say so. */
+static void collect_gcov(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < r->nnodes; i++) {
+		struct node *n = &r->node[i];
+		char src[PATH_MAX + 8], dst[PATH_MAX + 16];
+		struct stat st;
+
+		if (fmt(src, sizeof(src), "%s/gcov", n->dir) < 0 ||
+		    (i ? fmt(dst, sizeof(dst), "%s/node%d", r->cfg->gcov_dir, i) :
+			 fmt(dst, sizeof(dst), "%s", r->cfg->gcov_dir)) < 0)
+			continue;
+		if (i == 0 || lstat(dst, &st) == 0)
+			rm_rf(dst);   /* node 0's dir holds the others': replace it whole */
+		/* gcov writes at exit; a SIGKILLed vkernel did not exit, and what
+		 * its forked helpers wrote at their exits is not its coverage */
+		if (n->host.killed_by_host ||
+		    (n->host.kernel_reaped && WIFSIGNALED(n->host.kernel_status) &&
+		     WTERMSIG(n->host.kernel_status) == SIGKILL)) {
+			rm_rf(src);
+			if (n->host.nnotes < VERDICT_MAX_NOTES)
+				n->host.notes[n->host.nnotes++] =
+					"no coverage data: the vkernel was killed before it could write its .gcda files";
+			continue;
+		}
+		if (lstat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			if (n->host.nnotes < VERDICT_MAX_NOTES)
+				n->host.notes[n->host.nnotes++] =
+					"no coverage data: the vkernel wrote no .gcda files (not a coverage kernel?)";
+			continue;
+		}
+		if (mkdir_p(r->cfg->gcov_dir, 0755) < 0 || (rename(src, dst) < 0 && copy_tree(src, dst) < 0))
+			error_errno("cannot keep the coverage data of '%s' in '%s'", r->cfg->test, dst);
+	}
 }
 
 static void node_notes(struct run *r, struct node *n)
@@ -792,6 +867,9 @@ static void write_record(struct run *r, int rc, long long start_unix_ms, long lo
 	rec.console_log = r->node[0].console_path[0] ? r->node[0].console_path : NULL;
 	rec.serial_log = r->node[0].serial_path[0] ? r->node[0].serial_path : NULL;
 	rec.kept_dir = r->dir[0] && (rc != EXIT_PASS || c->keep) ? r->dir : NULL;
+	rec.attempt = c->attempt;
+	rec.attempts_json = c->attempts_json;
+	rec.quarantined = c->quarantined;
 	report_write(path, &rec);
 }
 
@@ -800,8 +878,9 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	struct run *r = calloc(1, sizeof(*r));
 	long long start_ms, start_unix_ms;
 	struct timespec ts;
+	struct stat img_before, img_after;
 	sigset_t old;
-	int rc, i;
+	int rc, i, have_img;
 
 	if (!r) {
 		error("out of memory");
@@ -823,6 +902,7 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		r->node[i].state = ST_DONE;
 	}
 
+	have_img = stat(cfg->image, &img_before) == 0;
 	proc_become_supervisor();
 	if (setup_signals(r, &old) < 0 || start(r) < 0) {
 		fmt(r->node[0].host.infra_error, sizeof(r->node[0].host.infra_error),
@@ -849,8 +929,22 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		close_fd(&n->ser_w);
 		close_fd(&n->con_in_w);
 		serial_finish(&n->sp);
+		xfer_rx_finish(&n->xfer, cfg->gcov_dir ? "gcov" : NULL);  /* before collect_gcov */
 		console_finish(&n->con);
 	}
+	/* The base image rewritten in place under a running vkernel: blocks not
+	 * yet in the COW were read from the changed file, the guest's root disk
+	 * is undefined. (Renaming a new image over it is harmless: the vkernel
+	 * keeps the old file open.) */
+	if (have_img && !r->interrupted && !r->node[0].host.infra_error[0] &&
+	    stat(cfg->image, &img_after) == 0 && img_after.st_dev == img_before.st_dev &&
+	    img_after.st_ino == img_before.st_ino &&
+	    (img_after.st_size != img_before.st_size ||
+	     img_after.st_mtim.tv_sec != img_before.st_mtim.tv_sec ||
+	     img_after.st_mtim.tv_nsec != img_before.st_mtim.tv_nsec))
+		fmt(r->node[0].host.infra_error, sizeof(r->node[0].host.infra_error),
+		    "base image '%s' was modified in place while the test ran (replace an image by renaming a new file over it)",
+		    cfg->image);
 
 	if (r->interrupted) {
 		for (i = 0; i < r->nnodes; i++) {
@@ -867,6 +961,9 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		raise(r->interrupted);
 		_exit(128 + r->interrupted);
 	}
+
+	if (cfg->gcov_dir)
+		collect_gcov(r);
 
 	/* nodes other than 0 first: node 0's verdict reports on them */
 	for (i = 1; i < r->nnodes; i++) {

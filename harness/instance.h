@@ -49,6 +49,14 @@ struct instance_config {
 	int interactive;             /* vkci boot: stdin/stdout <-> the guest's shell */
 	void (*on_interrupt)(void);  /* called before vkci re-raises a fatal signal */
 	size_t max_log;              /* cap per log file, bytes */
+	const char *fetch_limits;    /* file transfer limits "FILE:TOTAL:FILES" (transfer.h), NULL: defaults */
+	int attempt;                 /* vkci exec --retries: this attempt, from 1 (0: no retries) */
+	const char *attempts_json;   /* the earlier attempts, JSON objects separated by commas,
+	                              * copied into result.json ("attempts"), or NULL */
+	int quarantined;             /* the test is on the known-flaky list (result.json) */
+	const char *gcov_dir;        /* coverage kernels: each node's .gcda tree (written at
+	                              * power-off under GCOV_PREFIX in its instance dir) is
+	                              * moved here (node K > 0: into nodeK/); NULL: none */
 };
 
 int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx);

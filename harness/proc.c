@@ -203,3 +203,9 @@ int proc_kill_all_children(int timeout_ms)
 	}
 	return killed;
 }
+
+int proc_exec_replace(const char *const *argv)
+{
+	execv(argv[0], (char *const *)argv);
+	return error_errno("cannot run '%s'", argv[0]);
+}

@@ -31,5 +31,9 @@ void proc_become_supervisor(void);
 /* SIGKILL every remaining child of vkci (including orphans re-parented to
  * us) and reap them, waiting at most timeout_ms. Returns how many were killed. */
 int proc_kill_all_children(int timeout_ms);
+/* Replace vkci by argv (vkci exec of a console scenario hands over to the
+ * interpreter: same pid, so prove's signals and pipes reach it). Only
+ * returns on failure, -1 after reporting. */
+int proc_exec_replace(const char *const *argv);
 
 #endif

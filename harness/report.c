@@ -78,6 +78,8 @@ int report_write(const char *path, const struct test_record *r)
 
 	if (r->exit_status == EXIT_INFRA)
 		outcome = "infra";
+	else if (r->exit_status == EXIT_PASS && r->attempt > 1)
+		outcome = "flaky";   /* failed before, passed on a retry */
 	else if (r->exit_status == EXIT_PASS)
 		outcome = v->skipped ? "skip" : "pass";
 	else if (c && c->first != CRASH_NONE)
@@ -107,7 +109,24 @@ int report_write(const char *path, const struct test_record *r)
 		  r->nodes, r->mem, r->timeout_s);
 	field(&sb, "console_log", r->console_log, 0);
 	field(&sb, "serial_log", r->serial_log, 0);
-	field(&sb, "instance_dir_kept", r->kept_dir, 1);
+	field(&sb, "instance_dir_kept", r->kept_dir, 0);
+	/* retries: every attempt, the earlier ones' logs moved to attemptN/ */
+	sbuf_addf(&sb, "  \"flaky\": %s,\n  \"quarantined\": %s,\n  \"attempt\": %d,\n",
+		  r->attempt > 1 && r->exit_status == EXIT_PASS ? "true" : "false",
+		  r->quarantined ? "true" : "false", r->attempt > 0 ? r->attempt : 1);
+	sbuf_addf(&sb, "  \"attempts\": [");
+	if (r->attempts_json && *r->attempts_json) {
+		sbuf_add(&sb, r->attempts_json, strlen(r->attempts_json));
+		sbuf_add(&sb, ", ", 2);
+	}
+	sbuf_addf(&sb, "{\"attempt\": %d, \"exit_status\": %d, \"outcome\": \"%s\", \"reason\": ",
+		  r->attempt > 0 ? r->attempt : 1, r->exit_status,
+		  strcmp(outcome, "flaky") ? outcome : v->skipped ? "skip" : "pass");
+	if (v->reason[0])
+		json_string(&sb, v->reason);
+	else
+		sbuf_add(&sb, "null", 4);
+	sbuf_addf(&sb, "}]\n");
 	sbuf_add(&sb, "}\n", 2);
 
 	if (fmt(tmp, sizeof(tmp), "%s.tmp", path) < 0) {

@@ -15,6 +15,9 @@ struct test_record {
 	const struct verdict *verdict;      /* node 0's */
 	const struct console_state *console;/* node 0's */
 	const char *console_log, *serial_log, *kept_dir;
+	int attempt;                        /* 1, 2, ... with retries; 0: no retries */
+	const char *attempts_json;          /* earlier attempts (JSON objects, comma-separated) */
+	int quarantined;                    /* on the known-flaky list: reported, not counted */
 };
 
 /* Write the record as JSON to path (atomically: temp file + rename). */

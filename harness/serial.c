@@ -125,7 +125,7 @@ static void record(struct serial_parser *p)
 			break;
 		}
 		/* fall through */
-	case 'S': case 'X': case 'D': {
+	case 'S': case 'X': case 'D': case 'F': {
 		const char *a = check_token(p, rest, rn, &why);
 		size_t an;
 
@@ -134,7 +134,15 @@ static void record(struct serial_parser *p)
 			return;
 		}
 		an = (size_t)(s + n - a);
-		if (tag == 'D') {
+		if (tag == 'F') {
+			if (!an) {
+				garbage(p, "file record without payload");
+				return;
+			}
+			ev.type = SER_FILE;
+			ev.data = a;
+			ev.len = an;
+		} else if (tag == 'D') {
 			if (an) {
 				garbage(p, "malformed done record");
 				return;

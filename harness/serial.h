@@ -24,6 +24,7 @@ enum serial_type {
 	SER_TIMEOUT,  /* X <token> timeout <seconds> */
 	SER_DONE,     /* D <token>: agent is syncing and powering off */
 	SER_AGENT_ERROR, /* ! <token|-> <message> */
+	SER_FILE,     /* F <token> <payload>: a file-transfer record (transfer.h parses data) */
 	SER_GARBAGE,  /* a line that is not a valid record (data = the line, clipped) */
 };
 

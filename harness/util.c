@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -313,4 +314,79 @@ int find_in_path(const char *name, char *buf, size_t size)
 			break;
 	}
 	return -1;
+}
+
+static int copy_file_at(int sfd, int dfd, const char *name, mode_t mode)
+{
+	char buf[65536];
+	int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int out = in < 0 ? -1 : openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0644);
+	ssize_t n;
+	int r = in >= 0 && out >= 0 ? 0 : -1;
+
+	while (r == 0 && (n = xread(in, buf, sizeof(buf))) > 0)
+		r = write_all(out, buf, (size_t)n);
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0)
+		r = -1;
+	return r;
+}
+
+static int copy_tree_at(int sfd, int dfd, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (depth > 32 || !(d = fdopendir(sfd))) {
+		close(sfd);
+		return -1;
+	}
+	while (r == 0 && (e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			r = copy_file_at(dirfd(d), dfd, e->d_name, st.st_mode);
+		} else if (S_ISDIR(st.st_mode)) {
+			int s2, d2;
+
+			if (mkdirat(dfd, e->d_name, 0755) < 0 && errno != EEXIST)
+				r = -1;
+			else if ((s2 = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+				r = -1;
+			else if ((d2 = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				close(s2);
+				r = -1;
+			} else {
+				r = copy_tree_at(s2, d2, depth + 1);
+				close(d2);
+			}
+		}   /* symlinks and special files are not copied */
+	}
+	closedir(d);
+	return r;
+}
+
+int copy_tree(const char *src, const char *dst)
+{
+	int s, d, r;
+
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -1;
+	s = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s < 0)
+		return -1;
+	d = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0) {
+		close(s);
+		return -1;
+	}
+	r = copy_tree_at(s, d, 0);
+	close(d);
+	return r;
 }

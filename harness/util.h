@@ -40,6 +40,9 @@ char *read_file(const char *path, size_t max, size_t *len_out);
 int mkdir_p(const char *path, mode_t mode);
 /* Remove a tree without following symlinks. Returns 0 or -1. */
 int rm_rf(const char *path);
+/* Copy a tree of directories and regular files (symlinks and special files
+ * are skipped, nothing is followed). Returns 0 or -1 (errno set). */
+int copy_tree(const char *src, const char *dst);
 /* Milliseconds from CLOCK_MONOTONIC. */
 long long now_ms(void);
 /* Set FD_CLOEXEC / O_NONBLOCK on an fd. */

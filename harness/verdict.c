@@ -209,6 +209,8 @@ void verdict_event(struct verdict *v, const struct serial_event *ev)
 		if (!v->agent_error[0])
 			copy_clip(v->agent_error, sizeof(v->agent_error), ev->data, ev->len);
 		break;
+	case SER_FILE:
+		break;   /* the file transport's (transfer.c) */
 	case SER_GARBAGE:
 		v->garbage++;
 		if (!v->garbage_why[0])

@@ -16,7 +16,10 @@
 #include "diag.h"
 #include "instance.h"
 #include "meta.h"
+#include "proc.h"
+#include "retry.h"
 #include "serial.h"
+#include "transfer.h"
 #include "util.h"
 #include "verdict.h"
 #include "banned.h"
@@ -54,17 +57,19 @@ static const char *env_or(const char *name, const char *def)
 static int test_name(const char *arg, char *name, size_t size, char *src, size_t srcsize)
 {
 	size_t len = strlen(arg), i;
+	size_t ext = len > 2 && !strcmp(arg + len - 2, ".c") ? 2 :
+		     len > 3 && !strcmp(arg + len - 3, ".py") ? 3 : 0;
 
 	src[0] = '\0';
-	if (len > 2 && !strcmp(arg + len - 2, ".c")) {
-		const char *p = arg + len - 2;
+	if (ext) {
+		const char *p = arg + len - ext;
 		int slashes = 0;
 
 		if (fmt(src, srcsize, "%s", arg) < 0)
 			return error("test path too long: '%s'", arg);
 		while (p > arg && !(p[-1] == '/' && ++slashes == 2))
 			p--;
-		if (fmt(name, size, "%.*s", (int)(arg + len - 2 - p), p) < 0)
+		if (fmt(name, size, "%.*s", (int)(arg + len - ext - p), p) < 0)
 			return error("test name too long: '%s'", arg);
 	} else if (fmt(name, size, "%s", arg) < 0) {
 		return error("test name too long: '%s'", arg);
@@ -102,6 +107,44 @@ static int need_file(const char *what, const char *path, const char *fix, int ex
 	return 0;
 }
 
+/* A console scenario (suites/SUITE/NAME.py) is a Python script that drives
+ * `vkci boot` consoles through harness/vkciconsole.py and prints TAP itself:
+ * vkci exec hands over to the interpreter (VKCI_PYTHON, default
+ * /usr/bin/python3, which has Debian's pexpect) with the run's settings in
+ * the environment, so prove runs scenarios beside the C tests. */
+static int run_scenario(const char *src, const char *name, const char *kernel,
+			const char *image, const char *payload, const char *run_dir,
+			const char *log_dir, long timeout_s, const char *const *args)
+{
+	const char *argv[64], *python = env_or("VKCI_PYTHON", "/usr/bin/python3");
+	char self[PATH_MAX], tmo[32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int i = 0;
+
+	if (n <= 0) {
+		error_errno("cannot find vkci's own path for the scenario '%s'", src);
+		return EXIT_INFRA;
+	}
+	self[n] = '\0';
+	fmt(tmo, sizeof(tmo), "%ld", timeout_s);
+	if (setenv("VKCI", self, 1) < 0 || setenv("VKCI_KERNEL", kernel, 1) < 0 ||
+	    setenv("VKCI_IMAGE", image, 1) < 0 || setenv("VKCI_RUNDIR", run_dir, 1) < 0 ||
+	    setenv("VKCI_TEST", name, 1) < 0 || setenv("VKCI_TIMEOUT", tmo, 1) < 0 ||
+	    (payload ? setenv("VKCI_PAYLOAD", payload, 1) : unsetenv("VKCI_PAYLOAD")) < 0 ||
+	    (log_dir ? setenv("VKCI_LOG_DIR", log_dir, 1) : unsetenv("VKCI_LOG_DIR")) < 0) {
+		error_errno("cannot set the environment of scenario '%s'", src);
+		return EXIT_INFRA;
+	}
+	argv[i++] = python;
+	argv[i++] = src;
+	while (args && *args && i < 63)
+		argv[i++] = *args++;
+	argv[i] = NULL;
+	proc_exec_replace(argv);
+	error("console scenarios need python3 with pexpect (apt-get install python3-pexpect, or set VKCI_PYTHON)");
+	return EXIT_INFRA;
+}
+
 static void exec_usage(void)
 {
 	static const char text[] =
@@ -117,7 +160,17 @@ static void exec_usage(void)
 		"  -r, --run-dir DIR     parent of instance dirs (VKCI_RUNDIR)\n"
 		"  -a, --append ARG      extra kernel argument, repeatable (VKCI_KERNEL_ARGS)\n"
 		"  -K, --keep            keep the instance dir even if the test passed (VKCI_KEEP=1)\n"
+		"  -g, --gcov-dir DIR    coverage kernels: keep the .gcda tree in DIR/SUITE/TEST (VKCI_GCOV_DIR)\n"
+		"  -R, --retries N       re-run a failed test up to N times, each in a fresh instance;\n"
+		"                        a later pass is reported as flaky, exit 0 (VKCI_RETRIES)\n"
+		"  -Q, --quarantine FILE known-flaky list: a listed test's failure is reported as TAP\n"
+		"                        TODO and not counted (VKCI_QUARANTINE)\n"
+		"      --quarantined     treat this test as listed\n"
 		"  -v, --verbose         progress notes on stderr\n"
+		"  -a vkci.fetch=DIR     the agent sends the files under DIR (guest) over the serial\n"
+		"                        line after the test; they land in the instance dir's\n"
+		"                        gcov-serial/, or with --gcov-dir in DIR/SUITE/TEST\n"
+		"                        (limits: VKCI_FETCH_LIMITS=FILE:TOTAL:FILES, default 64M:256M:65536)\n"
 		"exit status: 0 passed or skipped, 1 failed, 2 usage, 3 infrastructure\n";
 
 	write_str(2, text);
@@ -136,10 +189,18 @@ static int cmd_exec(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "gcov-dir", required_argument, NULL, 'g' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "quarantine", required_argument, NULL, 'Q' },
+		{ "quarantined", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *gcov_dir = getenv("VKCI_GCOV_DIR");
+	const char *retries_s = getenv("VKCI_RETRIES"), *qfile = getenv("VKCI_QUARANTINE");
+	struct retry_policy pol = { 0, 0, NULL };
+	char gdir[PATH_MAX + 300];
 	const char *kernel = getenv("VKCI_KERNEL"), *image = getenv("VKCI_IMAGE");
 	const char *payload = getenv("VKCI_PAYLOAD"), *mem_s = NULL, *timeout_s = NULL;
 	const char *log_dir = getenv("VKCI_LOG_DIR"), *run_dir = getenv("VKCI_RUNDIR");
@@ -149,7 +210,7 @@ static int cmd_exec(int argc, char **argv)
 	struct instance_config cfg;
 	struct test_meta meta;
 	long boot_timeout = DEFAULT_BOOT_TIMEOUT;
-	int nextra = 0, c, rc;
+	int nextra = 0, c, rc, scenario;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.keep = env_or("VKCI_KEEP", "0")[0] == '1';
@@ -169,8 +230,12 @@ static int cmd_exec(int argc, char **argv)
 			extra[nextra++] = w;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+k:i:p:m:t:b:l:r:a:Kvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+k:i:p:m:t:b:l:r:a:g:R:Q:Kvh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'R': retries_s = optarg; break;
+		case 'Q': qfile = optarg; break;
+		case 'q': pol.quarantined = 1; pol.why = "--quarantined"; break;
+		case 'g': gcov_dir = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'i': image = optarg; break;
 		case 'p': payload = optarg; break;
@@ -209,10 +274,23 @@ static int cmd_exec(int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	cfg.test_args = (const char *const *)argv + optind;
+	if (retries_s && *retries_s && (pol.retries = (int)parse_uint(retries_s, RETRY_MAX)) < 0) {
+		error("bad retry count '%s' (0..%d; RETRIES=/VKCI_RETRIES/--retries)", retries_s, RETRY_MAX);
+		return EXIT_USAGE;
+	}
+	if (!pol.quarantined && qfile && *qfile) {
+		int listed = quarantine_listed(qfile, name);
+
+		if (listed < 0)
+			return EXIT_USAGE;
+		pol.quarantined = listed;
+		pol.why = qfile;
+	}
 
 	/* metadata from the source, then the command line and environment */
 	meta_init(&meta);
-	if (src[0] && meta_load(&meta, src) < 0)
+	scenario = src[0] && strlen(src) > 3 && !strcmp(src + strlen(src) - 3, ".py");
+	if (src[0] && !scenario && meta_load(&meta, src) < 0)
 		return EXIT_USAGE;
 	if (!mem_s && meta.mem < 0)
 		mem_s = getenv("VKCI_MEM");
@@ -277,6 +355,23 @@ static int cmd_exec(int argc, char **argv)
 		}
 		cfg.log_dir = ldir;
 	}
+	if (gcov_dir && *gcov_dir) {
+		char groot[PATH_MAX];
+
+		if (mkdir_p(gcov_dir, 0755) < 0 || abspath(gcov_dir, groot, sizeof(groot)) < 0 ||
+		    fmt(gdir, sizeof(gdir), "%s/%s", groot, name) < 0) {
+			error_errno("cannot create coverage dir '%s' (check VKCI_GCOV_DIR/--gcov-dir)", gcov_dir);
+			free(extra_copy);
+			return EXIT_USAGE;
+		}
+		cfg.gcov_dir = gdir;
+	}
+	if (scenario) {
+		rc = run_scenario(src, name, kabs, iabs, payload && *payload ? pabs : NULL, rdir,
+				  cfg.log_dir, cfg.timeout_s, cfg.test_args);
+		free(extra_copy);
+		return rc;
+	}
 	cfg.kernel = kabs;
 	cfg.image = iabs;
 	cfg.payload = payload && *payload ? pabs : NULL;
@@ -286,7 +381,16 @@ static int cmd_exec(int argc, char **argv)
 	cfg.grace_ms = DEFAULT_GRACE_MS;
 	cfg.run_dir = rdir;
 	cfg.max_log = DEFAULT_MAX_LOG;
-	rc = instance_run(&cfg, emit_stdout, NULL);
+	cfg.fetch_limits = getenv("VKCI_FETCH_LIMITS");
+	{
+		struct xfer_limits lim;
+
+		if (xfer_parse_limits(cfg.fetch_limits, &lim) < 0) {
+			free(extra_copy);
+			return EXIT_USAGE;
+		}
+	}
+	rc = retry_run(&cfg, &pol, emit_stdout, NULL);
 	free(extra_copy);
 	return rc;
 }
@@ -412,7 +516,10 @@ static int cmd_boot(int argc, char **argv)
 /* vkci parse: re-read a saved serial transcript and console log. */
 static void feed_verdict(void *ctx, const struct serial_event *ev)
 {
-	verdict_event(ctx, ev);
+	struct xfer_rx *rx = ctx;
+
+	verdict_event(rx->v, ev);
+	xfer_rx_event(rx, ev);
 }
 
 static int cmd_parse(int argc, char **argv)
@@ -421,13 +528,20 @@ static int cmd_parse(int argc, char **argv)
 		{ "console", required_argument, NULL, 'c' },
 		{ "kernel-status", required_argument, NULL, 's' },
 		{ "host-timeout", required_argument, NULL, 'T' },
+		{ "fetch-dir", required_argument, NULL, 'f' },
+		{ "fetch-limits", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char usage[] =
 		"usage: vkci parse [--console LOG] [--kernel-status exit:N|signal:N]\n"
-		"                  [--host-timeout boot|test|shutdown[:SECS]] SERIAL-LOG\n";
+		"                  [--host-timeout boot|test|shutdown[:SECS]]\n"
+		"                  [--fetch-dir DIR] [--fetch-limits FILE:TOTAL:FILES] SERIAL-LOG\n"
+		"  transferred files (F records) are checked; with --fetch-dir they are\n"
+		"  rebuilt under DIR (created if missing)\n";
 	const char *console_path = NULL, *status = NULL, *tmo = NULL;
+	const char *fetch_dir = NULL, *fetch_limits = getenv("VKCI_FETCH_LIMITS");
+	struct xfer_rx rx;
 	struct host_facts host;
 	struct console_state con;
 	struct serial_parser sp;
@@ -437,8 +551,10 @@ static int cmd_parse(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:s:T:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:T:f:L:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f': fetch_dir = optarg; break;
+		case 'L': fetch_limits = optarg; break;
 		case 'c': console_path = optarg; break;
 		case 's': status = optarg; break;
 		case 'T': tmo = optarg; break;
@@ -493,9 +609,15 @@ static int cmd_parse(int argc, char **argv)
 	if (!data)
 		return EXIT_USAGE;
 	verdict_init(&v, emit_stdout, NULL, &con);
-	serial_init(&sp, feed_verdict, &v);
+	if (xfer_rx_init(&rx, fetch_dir, NULL, fetch_limits, &v) < 0) {
+		free(data);
+		verdict_free(&v);
+		return EXIT_USAGE;
+	}
+	serial_init(&sp, feed_verdict, &rx);
 	serial_feed(&sp, data, len);
 	serial_finish(&sp);
+	xfer_rx_finish(&rx, NULL);
 	free(data);
 	rc = verdict_finish(&v, &host);
 	verdict_free(&v);
@@ -509,9 +631,11 @@ static void build_usage(void)
 		     "  CACHE/kernels/ (default $VKCI_CACHE or ~/.cache/vkci), and prints its path.\n"
 		     "  -c/--config FRAG   a kernel config fragment (repeatable; also VKCI_KCONFIG=a,b)\n"
 		     "  -f/--force         run kbuild even if nothing changed\n"
+		     "  -V/--variant NAME  a variant with its own cache KEY; 'coverage': UML's gcc\n"
+		     "                     coverage (add harness/coverage.config), checked by one boot\n"
 		     "exit status: 0 built or up to date, 2 not a usable source tree, 3 infrastructure,\n"
 		     "  4 tree not clean, 5 config fragment problem, 6 tool missing, 7 disk full,\n"
-		     "  8 compile error\n");
+		     "  8 compile error, 9 coverage variant writes no .gcda at power-off\n");
 }
 
 static int cmd_build(int argc, char **argv)

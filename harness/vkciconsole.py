@@ -9,9 +9,25 @@
 
 Every console is a fresh throwaway instance (same kernel, image and payload
 as the tests). Needs Debian's python3-pexpect (run with /usr/bin/python3).
+
+Console scenarios in the suites (suites/SUITE/NAME.py) are tests like the C
+ones: `vkci exec suites/vm/console_sysrq.py` hands them to the interpreter
+with the run's kernel/image/payload/log dir in the environment, and they use
+Scenario for their TAP, their transcript and their result.json:
+
+    s = Scenario(__file__)
+    with s.console() as c:
+        s.ok(c.run("echo hi") == "hi", "echo")
+    sys.exit(s.done())
 """
+import json
 import os
 import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
 import uuid
 
 import pexpect
@@ -26,7 +42,7 @@ class ConsoleError(Exception):
 
 class Console:
     def __init__(self, kernel, image, payload=None, vkci=None, timeout=30, mem="128M",
-                 extra_args=(), env=None):
+                 extra_args=(), env=None, logfile=None):
         self.vkci = vkci or os.environ.get("VKCI") or os.path.join(HERE, "vkci")
         argv = ["boot", "-k", kernel, "-i", image, "-m", mem]
         if payload:
@@ -35,7 +51,8 @@ class Console:
             argv += ["-a", a]
         self.timeout = timeout
         self.child = pexpect.spawn(self.vkci, argv, env=env, encoding="utf-8",
-                                   codec_errors="replace", timeout=timeout, echo=False)
+                                   codec_errors="replace", timeout=timeout, echo=False,
+                                   logfile=logfile)
         self.child.expect_exact(PROMPT)
         # a prompt that cannot appear in command output marks the end of each command
         # (quoted apart so the command's own echo does not look like the prompt)
@@ -82,3 +99,128 @@ class Console:
         else:
             self.close()
         return False
+
+
+def _instances_alive(run_dir):
+    """Processes whose command line names run_dir (vkernels: uml_dir=...)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if ("uml_dir=" + run_dir).encode() in f.read():
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+class Scenario:
+    """One console-scenario test: TAP on stdout, the consoles' transcript in
+    VKCI_LOG_DIR/SUITE/NAME/session.log and a result.json beside it (the
+    fields of vkci exec's). Its consoles run in a private dir under
+    VKCI_RUNDIR; done() checks that nothing of them is left behind.
+    --plant-fault (or VKCI_PLANT_FAULT=1) inverts the first assertion, as
+    suites/lib/vkci_test.h does. done() returns the exit status (0 passed,
+    1 failed, 3 could not run)."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        suite = os.path.basename(os.path.dirname(self.path))
+        self.test = os.environ.get("VKCI_TEST") or f"{suite}/{os.path.basename(path)[:-3]}"
+        self.kernel = os.environ.get("VKCI_KERNEL")
+        self.image = os.environ.get("VKCI_IMAGE")
+        self.payload = os.environ.get("VKCI_PAYLOAD") or None
+        self.timeout = int(os.environ.get("VKCI_TIMEOUT") or 60)
+        self.plant = "--plant-fault" in sys.argv[1:] or os.environ.get("VKCI_PLANT_FAULT") == "1"
+        self.n = self.failed = 0
+        self.reason = None
+        self.start = time.time()
+        sys.stdout.reconfigure(line_buffering=True)
+        parent = os.environ.get("VKCI_RUNDIR") or tempfile.gettempdir()
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        self.run_dir = tempfile.mkdtemp(prefix=self.test.replace("/", "_") + ".", dir=parent)
+        self.log_dir = None
+        self.log = None
+        if os.environ.get("VKCI_LOG_DIR"):
+            self.log_dir = os.path.join(os.environ["VKCI_LOG_DIR"], self.test)
+            os.makedirs(self.log_dir, exist_ok=True)
+            self.log = open(os.path.join(self.log_dir, "session.log"), "w",
+                            encoding="utf-8", errors="replace")
+        if not self.kernel or not self.image:
+            print("1..0 # SKIP no VKCI_KERNEL/VKCI_IMAGE (run through vkci exec or make check)")
+            sys.exit(0)
+
+    def console(self, **kw):
+        """A fresh `vkci boot` instance; use as a context manager."""
+        env = dict(os.environ, VKCI_RUNDIR=self.run_dir)
+        if self.log:
+            self.log.write(f"\n==== console {self.n + 1}: vkci boot\n")
+        return Console(self.kernel, self.image, self.payload, env=env,
+                       timeout=kw.pop("timeout", min(self.timeout, 60)), logfile=self.log, **kw)
+
+    def ok(self, cond, desc):
+        if self.plant:
+            self.plant = False
+            cond = not cond
+            desc += " (planted fault: inverted)"
+        self.n += 1
+        print(("ok" if cond else "not ok") + f" {self.n} - {desc}")
+        if not cond:
+            self.failed += 1
+            self.reason = self.reason or f"not ok {self.n} - {desc}"
+        return cond
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print("# " + line)
+
+    def fail(self, exc):
+        """An exception ended the scenario (timeout, EOF): one failure with why."""
+        self.ok(False, f"the scenario ended early: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        self.diag(traceback.format_exc(limit=3))
+
+    def done(self):
+        left = _instances_alive(self.run_dir)
+        for pid in left:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        stray = os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []
+        self.ok(not left and not stray, "nothing left behind (no vkernel, no instance dir)")
+        if left or stray:
+            self.diag(f"left: pids {left}, files {stray} in {self.run_dir}")
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        print(f"1..{self.n}")
+        status = 1 if self.failed else 0
+        if self.log:
+            self.log.close()
+            self.diag(f"session log: {os.path.join(self.log_dir, 'session.log')}")
+        if self.log_dir:
+            self._write_result(status)
+        return status
+
+    def _write_result(self, status):
+        rec = {
+            "test": self.test, "kind": "console-scenario",
+            "outcome": "fail" if status else "pass", "exit_status": status,
+            "reason": self.reason,
+            "tests": {"planned": self.n, "run": self.n, "failed": self.failed},
+            "crash_kind": None, "crash_fingerprint": None, "crash_line": None,
+            "start_unix_ms": int(self.start * 1000),
+            "duration_ms": int((time.time() - self.start) * 1000),
+            "kernel": self.kernel, "image": self.image, "payload": self.payload,
+            "nodes": 1, "mem_bytes": 128 << 20, "timeout_s": self.timeout,
+            "console_log": None, "serial_log": None,
+            "session_log": os.path.join(self.log_dir, "session.log"),
+            "instance_dir_kept": None, "flaky": False, "quarantined": False,
+            "attempt": 1,
+            "attempts": [{"attempt": 1, "exit_status": status,
+                          "outcome": "fail" if status else "pass", "reason": self.reason}],
+        }
+        path = os.path.join(self.log_dir, "result.json")
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(rec, f, indent=2)
+            f.write("\n")
+        os.replace(path + ".tmp", path)

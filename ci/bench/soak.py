@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ci/bench/soak.py - run many consecutive instances and count what leaks.
 
-  ci/bench/soak.py --kernel K [--count 1000] [--jobs 4]
+  ci/bench/soak.py --kernel K [--count 1000] [--jobs 4] [--vkci DRIVER]
 
 Runs COUNT trivial tests through prove -jJOBS --exec 'vkci exec' with
 VKCI_CHECK_FDS=1 (each vkci fails if it still holds a descriptor after
@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--jobs", type=int, default=4)
+    ap.add_argument("--vkci", default=VKCI, help="the driver (default: harness/vkci)")
     a = ap.parse_args()
     image = os.path.join(TOP, "build", "image", "base.img")
     work = tempfile.mkdtemp(prefix="vkci-soak.")
@@ -79,7 +80,7 @@ def main():
         env = dict(os.environ, VKCI_KERNEL=os.path.abspath(a.kernel), VKCI_IMAGE=image,
                    VKCI_PAYLOAD=payload, VKCI_RUNDIR=run, VKCI_CHECK_FDS="1")
         t0 = time.monotonic()
-        r = subprocess.run(["prove", f"-j{a.jobs}", "--exec", f"{VKCI} exec"] + names,
+        r = subprocess.run(["prove", f"-j{a.jobs}", "--exec", f"{os.path.abspath(a.vkci)} exec"] + names,
                            cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wall = time.monotonic() - t0
         out = r.stdout.decode(errors="replace")

@@ -2,13 +2,16 @@
  * as a console log, through the serial parser, the TAP classifier, the
  * console crash detector and the verdict, exactly as `vkci parse` uses them.
  * The first byte chooses how the input is split into feed() calls and which
- * host facts are assumed, so chunking and every verdict path get exercised. */
+ * host facts are assumed, so chunking and every verdict path get exercised.
+ * F records go to a verify-only file-transfer receiver (transfer.h), as in
+ * `vkci parse` without --fetch-dir. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "../console.h"
 #include "../serial.h"
+#include "../transfer.h"
 #include "../verdict.h"
 
 static size_t out_bytes;
@@ -22,7 +25,10 @@ static void sink(void *ctx, const char *line, size_t len)
 
 static void feed_verdict(void *ctx, const struct serial_event *ev)
 {
-	verdict_event(ctx, ev);
+	struct xfer_rx *rx = ctx;
+
+	verdict_event(rx->v, ev);
+	xfer_rx_event(rx, ev);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct serial_parser sp;
 	struct host_facts host;
 	struct verdict v;
+	static struct xfer_rx rx;
 	size_t split, chunk, i;
 	uint8_t mode;
 
@@ -55,11 +62,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host.killed_by_host = (mode >> 2) & 1;
 	host.timeout = (enum host_timeout)((mode >> 3) & 3);
 	verdict_init(&v, sink, NULL, &con);
-	serial_init(&sp, feed_verdict, &v);
+	xfer_rx_init(&rx, NULL, NULL, (mode & 32) ? "4K:16K:4" : NULL, &v);
+	serial_init(&sp, feed_verdict, &rx);
 	/* the whole input as serial stream too: records and console text mix */
 	for (i = 0; i < size; i += chunk)
 		serial_feed(&sp, (const char *)data + i, size - i < chunk ? size - i : chunk);
 	serial_finish(&sp);
+	xfer_rx_finish(&rx, NULL);
 	verdict_finish(&v, &host);
 	verdict_free(&v);
 	return 0;

@@ -3,8 +3,8 @@
  * It mounts what tests need, puts the serial line (/dev/ttyS0) in raw mode,
  * greets the host, takes the per-boot key, runs the selected test from the
  * payload disk in its own session with a timeout, relays its stdout/stderr
- * as framed records, reports how it ended, reaps everything, syncs and
- * powers off. The record format is in harness/PROTOCOL.md. PID 1 never exits:
+ * as framed records, reports how it ended, reaps everything, sends the
+ * files under vkci.fetch=DIR (if given) as F records, syncs and powers off. The record format is in harness/PROTOCOL.md. PID 1 never exits:
  * if power-off fails it waits forever and the host's deadline ends it. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +227,7 @@ struct job {
 	long timeout_s;
 	long node, nodes;          /* multi-node tests: our index and the count */
 	char scratch[64];          /* scratch block device, or "" */
+	char fetch[256];           /* send the files under this dir after the test, or "" */
 	int shell;                 /* vkci boot: an interactive shell instead of a test */
 	char env[4][96];
 	char *argv[MAX_ARGS + 2];
@@ -243,6 +246,7 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 	j->node = 0;
 	j->nodes = 1;
 	j->scratch[0] = '\0';
+	j->fetch[0] = '\0';
 	j->shell = 0;
 	if (fd < 0) {
 		snprintf(err, size, "cannot open /proc/cmdline: %s", strerror(errno));
@@ -269,6 +273,8 @@ static int read_cmdline(struct job *j, char *err, size_t size)
 			j->nodes = strtol(w + 11, NULL, 10);
 		} else if (!strcmp(w, "vkci.shell=1")) {
 			j->shell = 1;
+		} else if (!strncmp(w, "vkci.fetch=", 11)) {
+			snprintf(j->fetch, sizeof(j->fetch), "%s", w + 11);
 		} else if (!strncmp(w, "vkci.scratch=", 13)) {
 			snprintf(j->scratch, sizeof(j->scratch), "%s", w + 13);
 		} else if (!strncmp(w, "vkci.arg=", 9)) {
@@ -552,6 +558,228 @@ static int run_shell(const struct job *j, int sigfd)
 	return pid < 0 ? 127 << 8 : status;
 }
 
+/* ---- file transfer (PROTOCOL.md, "File transfer") ------------------------
+ * Every regular file under the fetch dir, depth first in name order, as
+ * begin/data/end records; symlinks and special files are skipped, as are
+ * files without any read permission bit (debugfs control files such as
+ * gcov/reset). Files are read() to EOF: debugfs reports their size as 0. */
+#define XFER_CHUNK 3072              /* file bytes per data record: 4096 base64 chars */
+#define XFER_MAX_DEPTH 32
+#define XFER_MAX_ENCODED 3072        /* percent-encoded name in a begin record */
+#define XFER_AGENT_MAX_FILE (1ULL << 30)
+
+static unsigned long xfer_files;
+static unsigned long long xfer_bytes;
+
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t len)
+{
+	static uint32_t table[256];
+
+	if (!table[1])
+		for (uint32_t n = 0; n < 256; n++) {
+			uint32_t c = n;
+
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[n] = c;
+		}
+	crc = ~crc;
+	while (len--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* "F <key> <verb> <arg>\n" in one write; arg is at most 4096 bytes. */
+static void frecord(const char *verb, const char *arg, size_t len)
+{
+	static char buf[4700];
+	int n = snprintf(buf, sizeof(buf), "F %s %s%s", token, verb, len ? " " : "");
+
+	if (len > sizeof(buf) - (size_t)n - 1)
+		len = sizeof(buf) - (size_t)n - 1;
+	memcpy(buf + n, arg, len);
+	buf[(size_t)n + len] = '\n';
+	write_all(serial, buf, (size_t)n + len + 1);
+}
+
+static void fnote(const char *verb, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void fnote(const char *verb, const char *f, ...)
+{
+	char msg[400];
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(msg, sizeof(msg), f, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(msg))
+		n = sizeof(msg) - 1;
+	for (int i = 0; i < n; i++)
+		if (msg[i] == '\n')
+			msg[i] = ' ';
+	frecord(verb, msg, n > 0 ? (size_t)n : 0);
+}
+
+static size_t base64(const unsigned char *in, size_t n, char *out)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0, i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = b64[in[i] >> 2];
+		out[o++] = b64[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = b64[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		out[o++] = b64[in[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		out[o++] = b64[in[i] >> 2];
+		out[o++] = b64[(in[i] & 3) << 4];
+		out[o++] = '=';
+		out[o++] = '=';
+	} else if (n - i == 2) {
+		out[o++] = b64[in[i] >> 2];
+		out[o++] = b64[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = b64[(in[i + 1] & 15) << 2];
+		out[o++] = '=';
+	}
+	return o;
+}
+
+/* The name as the protocol carries it: bytes outside [A-Za-z0-9._/=:+-] as %XX. */
+static size_t encode_name(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (o + 4 > size)
+			return 0;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    strchr("._/=:+-", c)) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	return o;
+}
+
+static void send_file(int dfd, const char *name, const char *rel)
+{
+	static unsigned char chunk[XFER_CHUNK];
+	static char enc[XFER_MAX_ENCODED + 8], b64[4200];
+	unsigned long long total = 0;
+	uint32_t crc = 0;
+	size_t elen = encode_name(rel, enc, sizeof(enc) - 4), have = 0;
+	int fd, eof = 0;
+
+	if (!elen || elen > XFER_MAX_ENCODED) {
+		fnote("abort", "skipped a file under '%.60s': name too long", rel);
+		return;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		fnote("abort", "cannot open '%.200s': %s", rel, strerror(errno));
+		return;
+	}
+	frecord("begin", enc, elen);
+	while (!eof) {
+		ssize_t n = read(fd, chunk + have, sizeof(chunk) - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fnote("abort", "cannot read '%.200s': %s", rel, strerror(errno));
+			close(fd);
+			return;
+		}
+		eof = n == 0;
+		have += (size_t)n;
+		if (have == sizeof(chunk) || (eof && have)) {
+			if (total + have > XFER_AGENT_MAX_FILE) {
+				fnote("abort", "'%.200s' is larger than 1 GiB", rel);
+				close(fd);
+				return;
+			}
+			crc = crc32_update(crc, chunk, have);
+			total += have;
+			frecord("data", b64, base64(chunk, have, b64));
+			have = 0;
+		}
+	}
+	close(fd);
+	snprintf(b64, sizeof(b64), "%llu %08x", total, crc);
+	frecord("end", b64, strlen(b64));
+	xfer_files++;
+	xfer_bytes += total;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* rel: the path of dfd relative to the fetch dir ("" at the top), in a
+ * buffer of PATH_MAX bytes. Takes dfd. */
+static void send_dir(int dfd, char *rel, int depth)
+{
+	struct dirent **list;
+	size_t rlen = strlen(rel);
+	int n = scandirat(dfd, ".", &list, NULL, name_cmp);
+
+	if (n < 0) {
+		fnote("abort", "cannot read dir '%.200s': %s", rlen ? rel : ".", strerror(errno));
+		close(dfd);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i]->d_name;
+		struct stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") ||
+		    snprintf(rel + rlen, 4096 - rlen, "%s%s", rlen ? "/" : "", name) >= (int)(4096 - rlen) ||
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			free(list[i]);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int sub = depth < XFER_MAX_DEPTH - 1 ?
+				  openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+
+			if (sub >= 0)
+				send_dir(sub, rel, depth + 1);
+			else
+				fnote("abort", "skipped dir '%.200s': %s", rel,
+				      depth < XFER_MAX_DEPTH - 1 ? strerror(errno) : "too deep");
+		} else if (S_ISREG(st.st_mode) && (st.st_mode & 0444)) {
+			send_file(dfd, name, rel);
+		}
+		rel[rlen] = '\0';
+		free(list[i]);
+	}
+	free(list);
+	close(dfd);
+}
+
+static void send_tree(const char *root)
+{
+	static char rel[4096];
+	char count[64];
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	rel[0] = '\0';
+	if (fd < 0)
+		fnote("abort", "cannot open '%.200s' (vkci.fetch=): %s", root, strerror(errno));
+	else
+		send_dir(fd, rel, 0);
+	snprintf(count, sizeof(count), "%lu %llu", xfer_files, xfer_bytes);
+	frecord("count", count, strlen(count));
+}
+
 static void reap_everything(void)
 {
 	kill(-1, SIGKILL);  /* every process but PID 1 */
@@ -651,5 +879,7 @@ int main(void)
 	else
 		control('X', "exit %d", WEXITSTATUS(status));
 	reap_everything();
+	if (job.fetch[0])
+		send_tree(job.fetch);
 	power_off();
 }

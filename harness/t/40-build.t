@@ -52,6 +52,9 @@ like "$out" "line 3: unknown symbol CONFIG_EXT4_FS_XATRR" "unknown symbol: named
 is "$(ls "$cache/kernels" 2>/dev/null | wc -l)" 0 "unknown symbol: caught before anything is written"
 build -c "$scratch/missing.config" "$src"
 is "$rc" 5 "missing fragment file: exit 5"
+build --variant coverage "$src"
+is "$rc" 5 "coverage variant without CONFIG_GCOV=y: exit 5"
+like "$out" "coverage variant needs CONFIG_GCOV=y .*harness/coverage.config" "coverage variant: names the fragment to add"
 out=$(CC=no-such-cc VKCI_CACHE=$cache "$VKCI" build "$src" 2>&1); rc=$?
 is "$rc" 6 "missing compiler: exit 6"
 like "$out" "compiler 'no-such-cc' not found \(apt-get install gcc, or set CC=" "missing compiler: named, with the fix"

@@ -1,10 +1,13 @@
 /* unit.c - unit tests of vkci's pure modules: the serial record parser, the
- * TAP classifier, the console crash detector, kernel command-line building
- * and test metadata. Prints TAP; run by prove through t/00-unit.t. */
+ * TAP classifier, the console crash detector, kernel command-line building,
+ * test metadata and the file-transfer parser and receiver. Prints TAP; run by prove through t/00-unit.t. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../build.h"
 #include "../console.h"
@@ -12,6 +15,7 @@
 #include "../report.h"
 #include "../serial.h"
 #include "../tap.h"
+#include "../transfer.h"
 #include "../uml.h"
 
 static int n_tests, n_failed;
@@ -508,6 +512,302 @@ static void test_fragment(void)
 	}
 }
 
+/* ---- file transfer (transfer.c) --------------------------------------- */
+
+struct xrec {
+	int n;
+	enum xfer_type type[64];
+	char path[64][64];
+	char data[64][64];
+	size_t len[64];
+	char why[64][128];
+	unsigned long long value[64];
+};
+
+static void xcollect(void *ctx, const struct xfer_event *ev)
+{
+	struct xrec *r = ctx;
+	size_t pl = ev->path_len < 63 ? ev->path_len : 63, dl = ev->len < 63 ? ev->len : 63;
+
+	if (r->n >= 64)
+		return;
+	r->type[r->n] = ev->type;
+	memcpy(r->path[r->n], ev->path ? ev->path : "", ev->path ? pl : 0);
+	r->path[r->n][ev->path ? pl : 0] = '\0';
+	memcpy(r->data[r->n], ev->data ? (const char *)ev->data : "", ev->data ? dl : 0);
+	r->data[r->n][ev->data ? dl : 0] = '\0';
+	r->len[r->n] = ev->len;
+	r->value[r->n] = ev->value;
+	snprintf(r->why[r->n], sizeof(r->why[0]), "%s", ev->why ? ev->why : "");
+	r->n++;
+}
+
+/* Feed newline-separated F payloads. */
+static void xfeed(struct xfer_parser *p, struct xrec *r, const char *s)
+{
+	memset(r, 0, sizeof(*r));
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		xfer_record(p, s, n);
+		s += n + (s[n] == '\n');
+	}
+}
+
+static const char *refusal(const char *path)
+{
+	static struct xrec r;
+	static char line[1200];
+	struct xfer_parser p;
+
+	xfer_init(&p, xcollect, &r);
+	snprintf(line, sizeof(line), "begin %s", path);
+	memset(&r, 0, sizeof(r));
+	xfer_record(&p, line, strlen(line));
+	if (r.n == 1 && r.type[0] == XFER_BEGIN)
+		return "";
+	if (r.n == 1 && r.type[0] == XFER_REFUSED)
+		return r.why[0];
+	return r.n && r.type[0] == XFER_GARBAGE ? "garbage" : "?";
+}
+
+static void xemit(void *ctx, const char *line, size_t len)
+{
+	struct sbuf *sb = ctx;
+
+	sbuf_add(sb, line, len);
+	sbuf_add(sb, "\n", 1);
+}
+
+static void rx_feed(struct xfer_rx *rx, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+		struct serial_event ev = { .type = SER_FILE, .data = s, .len = n };
+
+		xfer_rx_event(rx, &ev);
+		s += n + (s[n] == '\n');
+	}
+}
+
+static void test_transfer(void)
+{
+	struct xfer_parser p;
+	struct xfer_limits lim;
+	struct xrec r;
+	struct rec sr;
+	char q[32], line[5000];
+	size_t i;
+
+	is_long((long)xfer_crc32(0, "123456789", 9), 0xcbf43926L, "transfer: CRC-32 check value");
+	is_long((long)xfer_crc32(xfer_crc32(0, "1234", 4), "56789", 5), 0xcbf43926L,
+		"transfer: CRC-32 in pieces");
+
+	/* a good file: "hi" is aGk=, crc32("hi") = d8932aac */
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin d/h%20i\ndata aGk=\nend 2 d8932aac\ncount 1 2");
+	ok(r.n == 4 && r.type[0] == XFER_BEGIN && !strcmp(r.path[0], "d/h i") &&
+	   r.type[1] == XFER_DATA && !strcmp(r.data[1], "hi") && r.type[2] == XFER_END &&
+	   r.value[2] == 2 && r.type[3] == XFER_COUNT, "transfer: begin, data, end, count");
+	xfeed(&p, &r, "begin late");
+	ok(r.n == 1 && r.type[0] == XFER_GARBAGE && strstr(r.why[0], "after the final count"),
+	   "transfer: records after the count are garbage");
+
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin e\nend 0 00000000\nbegin x\ndata eHl6\nend 3 00000000\ncount 2 3");
+	ok(r.n == 6 && r.type[1] == XFER_END && r.type[3] == XFER_DATA && r.type[4] == XFER_REFUSED &&
+	   strstr(r.why[4], "checksum") && p.files == 1 && p.refused == 1,
+	   "transfer: an empty file arrives, a bad checksum is refused");
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin x\ndata eHl6\nend 4 67a5d2c5\ncount 1 4");
+	ok(r.n == 4 && r.type[2] == XFER_REFUSED && strstr(r.why[2], "size mismatch") &&
+	   r.type[3] == XFER_COUNT, "transfer: a size mismatch is refused, the count still matches");
+
+	/* strict base64 */
+	{
+		static const char *const bad[] = { "data aGl=", "data aG=k", "data a===", "data aGk",
+						   "data aG k=", "data ====", "data" };
+
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			xfer_init(&p, xcollect, &r);
+			xfeed(&p, &r, "begin x");
+			xfeed(&p, &r, bad[i]);
+			ok(r.n >= 1 && r.type[0] == XFER_GARBAGE, "transfer: '%s' is garbage", bad[i]);
+		}
+		xfer_init(&p, xcollect, &r);
+		memcpy(line, "begin x\ndata ", 13);
+		memset(line + 13, 'A', 4100);
+		line[13 + 4100] = '\0';
+		xfeed(&p, &r, line);
+		ok(r.n == 3 && r.type[1] == XFER_GARBAGE, "transfer: a data record over 4096 chars is garbage");
+		xfer_init(&p, xcollect, &r);
+		memset(line + 13, 'A', 4096);
+		line[13 + 4096] = '\0';
+		xfeed(&p, &r, line);
+		ok(r.n == 2 && r.type[1] == XFER_DATA && r.len[1] == 3072, "transfer: 4096 chars are 3072 bytes");
+	}
+
+	/* names */
+	is_str(refusal("a/b.gcda"), "", "transfer: a relative name is accepted");
+	is_str(refusal("..%2Fx"), "'.' or '..' component", "transfer: encoded ../ refused");
+	is_str(refusal("../x"), "'.' or '..' component", "transfer: ../ refused");
+	is_str(refusal("a/../b"), "'.' or '..' component", "transfer: a/../b refused");
+	is_str(refusal("a/."), "'.' or '..' component", "transfer: a/. refused");
+	is_str(refusal("/etc/passwd"), "absolute path", "transfer: absolute path refused");
+	is_str(refusal("%2Fetc"), "absolute path", "transfer: encoded absolute path refused");
+	is_str(refusal("a//b"), "empty path component", "transfer: a//b refused");
+	is_str(refusal("a/"), "empty path component", "transfer: trailing slash refused");
+	is_str(refusal("a%00b"), "NUL byte in the name", "transfer: %00 refused");
+	is_str(refusal("a%0Ab"), "control character in the name", "transfer: newline refused");
+	is_str(refusal("a%7f"), "control character in the name", "transfer: DEL refused");
+	is_str(refusal("a%C3%BC"), "", "transfer: UTF-8 accepted");
+	is_str(refusal("a b"), "garbage", "transfer: a raw blank is malformed");
+	is_str(refusal("a%zz"), "garbage", "transfer: a bad escape is malformed");
+	is_str(refusal("a%4"), "garbage", "transfer: a cut escape is malformed");
+	memset(line, 'x', 300);
+	line[300] = '\0';
+	is_str(refusal(line), "path component longer than 255 bytes", "transfer: 300-byte component refused");
+	for (i = 0; i < 40; i++)
+		memcpy(line + 2 * i, "d/", 2);
+	line[79] = '\0';
+	is_str(refusal(line), "path deeper than 32 components", "transfer: 40 levels refused");
+	for (i = 0; i < 1100; i++)
+		line[i] = (i % 100 == 99) ? '/' : 'y';
+	line[1100] = '\0';
+	is_str(refusal(line), "name longer than 1024 bytes", "transfer: 1100-byte name refused");
+
+	/* out of place */
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "data aGk=\nend 2 d8932aac\nfrob x\nabort\ncount x 1");
+	ok(r.n == 5 && r.type[0] == XFER_GARBAGE && r.type[1] == XFER_GARBAGE && r.type[2] == XFER_GARBAGE &&
+	   r.type[3] == XFER_NOTE && r.type[4] == XFER_GARBAGE, "transfer: data/end outside a file, "
+	   "unknown verb, bare abort (a note), bad count");
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin a\ndata aGk=\nbegin b\nend 0 00000000\ncount 1 0");
+	ok(r.n == 7 && r.type[2] == XFER_GARBAGE && r.type[3] == XFER_REFUSED && !strcmp(r.path[3], "a") &&
+	   r.type[4] == XFER_BEGIN && r.type[5] == XFER_END && r.type[6] == XFER_COUNT, "transfer: begin inside a file: garbage, "
+	   "the first refused, the second fine");
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin a\ndata aGk=\nabort cannot read: EIO\ncount 0 0");
+	ok(r.n == 4 && r.type[2] == XFER_REFUSED && !strcmp(r.why[2], "agent: cannot read: EIO") &&
+	   r.type[3] == XFER_COUNT, "transfer: the agent aborts a file");
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin a\nend 0 00000000\ncount 2 0");
+	ok(r.n == 3 && r.type[2] == XFER_GARBAGE && strstr(r.why[2], "count mismatch"),
+	   "transfer: a count mismatch is garbage");
+	xfer_init(&p, xcollect, &r);
+	xfeed(&p, &r, "begin a\ndata aGk=");
+	memset(&r, 0, sizeof(r));
+	xfer_finish(&p);
+	ok(r.n == 2 && r.type[0] == XFER_REFUSED && strstr(r.why[0], "cut off") && r.type[1] == XFER_NOTE,
+	   "transfer: the stream ends inside a file");
+
+	/* limits: a file over the limit is refused once, its remaining data swallowed */
+	xfer_init(&p, xcollect, &r);
+	p.lim.max_file = 4;
+	p.lim.max_files = 2;
+	xfeed(&p, &r, "begin big\ndata aGk=\ndata aGk=\ndata aGk=\ndata aGk=\nend 8 00000000\n"
+		  "begin a\nend 0 00000000\nbegin b\nend 0 00000000\nbegin c\nend 0 00000000\ncount 4 8");
+	ok(r.n == 10 && r.type[3] == XFER_REFUSED && strstr(r.why[3], "limit of 4 bytes per file") &&
+	   r.type[8] == XFER_REFUSED && r.type[9] == XFER_COUNT && p.files == 2 && p.refused == 2 && p.total == 0,
+	   "transfer: per-file and file-count limits");
+	xfer_init(&p, xcollect, &r);
+	p.lim.max_total = 3;
+	xfeed(&p, &r, "begin a\ndata aGk=\nend 2 d8932aac\nbegin b\ndata aGk=\nend 2 d8932aac\n"
+		  "begin c\ndata aQ==\nend 1 e66c3671\ncount 3 5");
+	ok(p.files == 2 && p.refused == 1 && p.total == 3 && r.type[r.n - 1] == XFER_COUNT,
+	   "transfer: total limit");
+
+	ok(xfer_parse_limits("1K:2M:3", &lim) == 0 && lim.max_file == 1024 && lim.max_total == 2 << 20 &&
+	   lim.max_files == 3, "transfer: limits parsed");
+	ok(xfer_parse_limits("::7", &lim) == 0 && lim.max_file == XFER_MAX_FILE && lim.max_files == 7,
+	   "transfer: empty limit fields keep the defaults");
+	fprintf(stderr, "# (the next three errors are expected)\n");
+	ok(xfer_parse_limits("x", &lim) < 0 && xfer_parse_limits("1:2:3:4", &lim) < 0 &&
+	   xfer_parse_limits("0", &lim) < 0, "transfer: bad limits refused");
+	xfer_quote(q, sizeof(q), "a b\n%'\xff", 7);
+	is_str(q, "a%20b%0A%25%27%FF", "transfer: names quoted for diagnostics");
+	memset(line, 'z', 100);
+	xfer_quote(q, sizeof(q), line, 100);
+	ok(strlen(q) == 31 && !strcmp(q + 28, "..."), "transfer: long names clipped with '...'");
+
+	/* the serial parser frames F records */
+	parse_all(&sr, STR("V vkci-agent 1\nK " KEY "\nF " KEY " begin x\nF " KEY "\n"
+			   "F 0000000000000000 begin x\nF begin x\n"), 0);
+	ok(sr.n == 6 && sr.type[2] == SER_FILE && !strcmp(sr.data[2], "begin x") && sr.type[3] == SER_GARBAGE &&
+	   sr.type[4] == SER_GARBAGE && strstr(sr.why[4], "wrong key") && sr.type[5] == SER_GARBAGE,
+	   "serial: F records need the key and a payload");
+
+	/* the receiver: files land under the dir, nothing is followed or overwritten */
+	{
+		char tmpl[] = "/tmp/vkci-unit-xfer.XXXXXX", path[256], buf[64];
+		struct xfer_rx rx;
+		struct verdict v;
+		struct sbuf out;
+		struct stat st;
+		int fd;
+		ssize_t n;
+
+		if (!mkdtemp(tmpl)) {
+			ok(0, "transfer: mkdtemp");
+			return;
+		}
+		snprintf(path, sizeof(path), "%s/outside", tmpl);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/recv", tmpl);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/recv/evil", tmpl);
+		if (symlink("../outside", path) < 0)
+			ok(0, "transfer: symlink");
+		snprintf(path, sizeof(path), "%s/recv/leaf", tmpl);
+		if (symlink("../outside/leaf", path) < 0)
+			ok(0, "transfer: symlink");
+		sbuf_init(&out, 65536);
+		verdict_init(&v, xemit, &out, NULL);
+		ok(xfer_rx_init(&rx, tmpl, "recv", NULL, &v) == 0, "transfer rx: init");
+		rx_feed(&rx, "begin d/e/hi\ndata aGk=\nend 2 d8932aac\n"
+			     "begin evil/x\ndata aGk=\nend 2 d8932aac\n"
+			     "begin leaf\ndata aGk=\nend 2 d8932aac\n"
+			     "begin d\ndata aGk=\nend 2 d8932aac\n"
+			     "begin d/e/hi\ndata aGk=\nend 2 d8932aac\n"
+			     "begin bad\ndata aGk=\nend 2 00000000\n"
+			     "begin ..%2Foutside%2Fy\ndata aGk=\nend 2 d8932aac\n"
+			     "count 7 14\n");
+		ok(xfer_rx_finish(&rx, NULL) == 1, "transfer rx: one file of seven accepted");
+		snprintf(path, sizeof(path), "%s/recv/d/e/hi", tmpl);
+		fd = open(path, O_RDONLY);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+		ok(n == 2 && !memcmp(buf, "hi", 2), "transfer rx: d/e/hi written");
+		if (fd >= 0)
+			close(fd);
+		snprintf(path, sizeof(path), "%s/outside", tmpl);
+		ok(rmdir(path) == 0, "transfer rx: nothing written through a symlink (outside/ still empty)");
+		snprintf(path, sizeof(path), "%s/recv/bad", tmpl);
+		ok(lstat(path, &st) < 0, "transfer rx: a refused file is removed");
+		ok(strstr(out.data, "refused 'evil/x': a path component is not a directory") &&
+		   strstr(out.data, "refused 'leaf': a file of that name was already received") &&
+		   strstr(out.data, "refused 'd': a file of that name") &&
+		   strstr(out.data, "refused 'bad': checksum mismatch") &&
+		   strstr(out.data, "# file transfer: 1 files, 2 bytes received, 6 refused") && !v.garbage,
+		   "transfer rx: refusals noted as diagnostics, no protocol violation");
+		rm_rf(tmpl);
+		verdict_free(&v);
+		sbuf_free(&out);
+
+		/* verify-only receiver: nothing is written; garbage reaches the verdict */
+		sbuf_init(&out, 65536);
+		verdict_init(&v, xemit, &out, NULL);
+		xfer_rx_init(&rx, NULL, NULL, "1K", &v);
+		rx_feed(&rx, "data aGk=\nbegin a\nend 0 00000000\n");
+		xfer_rx_finish(&rx, NULL);
+		ok(v.garbage == 1 && strstr(out.data, "incomplete") &&
+		   strstr(out.data, "1 files, 0 bytes received and checked, 0 refused"),
+		   "transfer rx: verify only; garbage counted by the verdict");
+		verdict_free(&v);
+		sbuf_free(&out);
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -520,6 +820,7 @@ int main(void)
 	test_meta();
 	test_fragment();
 	test_meta_config();
+	test_transfer();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }

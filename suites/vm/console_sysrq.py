@@ -1,0 +1,38 @@
+#!/usr/bin/python3
+"""Console scenario: magic SysRq from a shell in a throwaway instance.
+
+Boots a vkernel with `vkci boot`, enables SysRq, triggers 'm' (memory info)
+and 'h' (help) through /proc/sysrq-trigger and expects their reports in the
+kernel log, checks the guest's memory matches the instance's, and exits the
+shell: the instance powers off and nothing is left behind. Run by
+`vkci exec suites/vm/console_sysrq.py` (prove does so in make check).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness"))
+from vkciconsole import Scenario  # noqa: E402
+
+s = Scenario(__file__)
+try:
+    with s.console() as c:
+        s.ok(c.status("echo 1 > /proc/sys/kernel/sysrq") == 0, "sysrq: enabled through /proc/sys/kernel/sysrq")
+        c.run("dmesg -c > /dev/null")
+        c.sysrq("m", expect_end=False)
+        log = c.run("dmesg")
+        s.ok("sysrq: Show Memory" in log and "Mem-Info:" in log,
+             "sysrq-m: 'Show Memory' and the Mem-Info report appear in the kernel log")
+        s.ok("pages RAM" in log or "free:" in log, "sysrq-m: the report has page counts")
+        c.run("dmesg -c > /dev/null")
+        c.sysrq("h", expect_end=False)
+        log = c.run("dmesg")
+        s.ok("sysrq: HELP" in log and "show-memory-usage(m)" in log,
+             "sysrq-h: the help line lists the SysRq keys")
+        total = c.run("awk '/^MemTotal/ {print $2}' /proc/meminfo")
+        s.ok(total.isdigit() and 64 * 1024 < int(total) <= 128 * 1024,
+             f"meminfo: MemTotal {total} kB fits the instance's 128M")
+        s.ok(c.run("echo still here") == "still here", "the shell survives both SysRq reports")
+        s.ok(c.close() == 0, "exit: the shell exits, vkci boot exits 0 (no crash on the console)")
+except Exception as e:  # pexpect timeout/EOF: the scenario failed, say why
+    s.fail(e)
+sys.exit(s.done())
