@@ -1,7 +1,9 @@
 #!/bin/sh
 # vkci needs no root: as an unprivileged account created for the test, a
 # real vkernel boots and passes a test, a failing test is classified, the
-# instance dirs are private (0700) and nothing is left behind.
+# instance dirs are private (0700) and nothing is left behind; and the whole
+# `make check` (build of driver, agent, image, payload, then prove) runs as
+# that account in its own copy of the working tree.
 . "$(dirname "$0")/lib.sh"
 kernel=${VKCI_KERNEL:-}
 image=${VKCI_IMAGE:-$B/image/base.img}
@@ -39,4 +41,20 @@ out=$(runuser -u "$user" -- env -u VKCI_RUNDIR TMPDIR="$run" "$VKCI" exec -k "$k
 is "$?" 0 "unprivileged: default run dir works"
 is "$(stat -c '%a %u' "$run/vkci-$uid")" "700 $uid" "unprivileged: default run dir $run/vkci-$uid is 0700"
 is "$(grep -l -e "[u]ml_dir=$run" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)" 0 "unprivileged: no vkernel left"
+rm -rf "$run"/*
+
+# the whole make check, as the account, in its own copy of the working tree
+clone=$scratch/clone
+mkdir -p "$clone" "$scratch/home"
+(cd "$top" && git ls-files -co --exclude-standard -z 2>/dev/null | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$clone"
+chown -R "$user" "$clone" "$scratch/home"
+out=$(cd "$clone" && runuser -u "$user" -- env -i HOME="$scratch/home" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+	VKCI_RUNDIR="$run" make check KERNEL="$kernel" JOBS=2 \
+	TESTS="suites/vm/mmap_anon.c suites/fs/fsync_remount.c suites/net/node_ping.c" 2>&1)
+rc=$?
+is "$rc" 0 "unprivileged: make check builds everything and passes"
+[ "$rc" = 0 ] && [ -z "${VKCI_T_VERBOSE:-}" ] || printf '%s\n' "$out" | tail -15 | sed 's/^/#   /'
+like "$out" "vkci: 3 tests: 3 passed" "unprivileged: make check ran the 3 tests (one of them on two nodes)"
+is "$(find "$clone" ! -user "$user" | wc -l)" 0 "unprivileged: every file make check wrote belongs to the account"
+is "$(grep -l -e "[u]ml_dir=$run" -e "[u]ml_switch.*$run" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)" 0 "unprivileged: nothing left running"
 done_testing
