@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ci/coverage.py - turn the .gcda trees of a coverage run into lcov reports.
 
-  coverage.py report --kernel K --raw DIR --boot DIR --out DIR [--per-test] [--jobs N]
+  coverage.py watch --kernel K --raw DIR --logs DIR --boot DIR --state DIR   (beside prove)
+  coverage.py report --kernel K --raw DIR --boot DIR --out DIR [--state DIR] [--per-test] [--jobs N]
   coverage.py who FILE:LINE [--out DIR]
   coverage.py count --kernel K --tree DIR FUNCTION   (executions of a kernel function in one tree)
 
@@ -29,13 +30,17 @@ same gcov data in a fraction of the time. Scratch trees live on /dev/shm.
 
 --per-test also keeps OUT/tests/SUITE/TEST.info and OUT/index.json: for each
 source file and line, which tests executed it. `who FILE:LINE` answers from
-that index. Standard library + Debian's gcc (gcov, gcov-tool) and lcov
+that index. A test's tree mostly repeats the boot's (~80% of its .gcda have
+the boot run's counters): those files reuse the boot's per-file results,
+only the rest go through gcov. Standard library + Debian's gcc (gcov, gcov-tool) and lcov
 (genhtml) only.
 """
 import argparse
 import concurrent.futures as cf
 import json
 import os
+import pickle
+import resource
 import shutil
 import subprocess
 import sys
@@ -61,17 +66,27 @@ def gcda_files(tree):
     return out
 
 
+def trees_of(raw, suite, test):
+    """A test's .gcda trees: RAW/SUITE/TEST (node 0) and RAW/SUITE/TEST/nodeK."""
+    t = os.path.join(raw, suite, test)
+    try:
+        trees = [t] + [os.path.join(t, n) for n in sorted(os.listdir(t)) if n.startswith("node")]
+    except OSError:
+        return []
+    return [x for x in trees if os.path.isdir(x) and gcda_files(x)]
+
+
+def test_dirs(raw, suite):
+    d = os.path.join(raw, suite)
+    try:
+        return sorted(t for t in os.listdir(d) if os.path.isdir(os.path.join(d, t)))
+    except OSError:
+        return []
+
+
 def instance_trees(raw, suite):
     """Every instance tree of a suite: RAW/SUITE/TEST and RAW/SUITE/TEST/nodeK."""
-    trees = []
-    sdir = os.path.join(raw, suite)
-    for test in sorted(os.listdir(sdir)):
-        t = os.path.join(sdir, test)
-        if not os.path.isdir(t):
-            continue
-        trees.append(t)
-        trees += [os.path.join(t, n) for n in sorted(os.listdir(t)) if n.startswith("node")]
-    return [t for t in trees if gcda_files(t)]
+    return [x for test in test_dirs(raw, suite) for x in trees_of(raw, suite, test)]
 
 
 def merge_pair(a, b, out):
@@ -118,10 +133,11 @@ def merge_all(groups, work, pool):
     return {name: v[0] for name, v in level.items() if v}
 
 
-def gcov_chunk(build, src, tree, rels):
+def gcov_chunk(build, src, tree, rels, per_tu=False):
     """Run one gcov over a chunk of a tree's .gcda files (JSON output) and
     reduce it to {source file: ({line: count}, {function: [line, count]})},
-    files under the source tree only. Runs in a worker process."""
+    files under the source tree only; per_tu: one such dict per .gcda,
+    {rel: {...}}. Runs in a worker process."""
     with tempfile.TemporaryDirectory(prefix="vkci-gcov-", dir=SCRATCH) as tmp:
         args = []
         for rel in rels:   # gcov wants NAME.gcno beside NAME.gcda: a shadow tree of symlinks
@@ -137,7 +153,7 @@ def gcov_chunk(build, src, tree, rels):
             return {}
         r = subprocess.run(["gcov", "-j", "-t"] + args, cwd=build, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL)
-    cov, paths = {}, {}
+    cov, paths, tus = {}, {}, {}
     prefix = src + os.sep
     for line in r.stdout.splitlines():
         if not line.startswith(b"{"):
@@ -146,6 +162,9 @@ def gcov_chunk(build, src, tree, rels):
             doc = json.loads(line)
         except ValueError:
             continue
+        if per_tu:
+            rel = os.path.relpath(doc.get("data_file", ""), tmp)
+            cov = tus[rel if rel.endswith(".gcda") else rel + ".gcda"] = {}
         for f in doc.get("files", []):
             name = f["file"]
             path = paths.get(name)
@@ -164,7 +183,7 @@ def gcov_chunk(build, src, tree, rels):
                     old[1] += fn["execution_count"]
                 else:
                     funcs[fn["name"]] = [fn["start_line"], fn["execution_count"]]
-    return cov
+    return tus if per_tu else cov
 
 
 def add(into, cov):
@@ -193,6 +212,45 @@ def capture_many(build, src, trees, procs, jobs):
         k = max(1, min(jobs * 2, len(rels) // 64))
         futs += [(name, procs.submit(gcov_chunk, build, src, tree, rels[i::k])) for i in range(k)]
     out = {name: {} for name in trees}
+    for name, f in futs:
+        add(out[name], f.result())
+    return out
+
+
+def gcda_key(path):
+    """A .gcda's bytes but its object summary (runs, sum_max: bytes 24-31),
+    which differs between any two runs even where no counter does."""
+    with open(path, "rb") as f:
+        b = f.read()
+    return b[:24] + b[32:]
+
+
+def capture_tus(build, src, tree, procs, jobs):
+    """{rel: coverage of that one .gcda} for a tree (the boot tree)."""
+    rels = sorted(gcda_files(tree))
+    k = max(1, min(jobs * 2, len(rels) // 64))
+    tus = {}
+    for f in [procs.submit(gcov_chunk, build, src, tree, rels[i::k], True) for i in range(k)]:
+        tus.update(f.result())
+    return tus
+
+
+def capture_like(build, src, trees, procs, jobs, base, base_tus):
+    """capture_many for trees that mostly repeat base: a .gcda whose counters
+    equal base's (most of a test's: the boot path's files) takes base's
+    result, only the others go through gcov (PER_TEST: ~5x less gcov)."""
+    keys = {rel: gcda_key(os.path.join(base, rel)) for rel in base_tus}
+    futs, out = [], {}
+    for name, tree in trees.items():
+        out[name] = {}
+        rels = []
+        for rel in sorted(gcda_files(tree)):
+            if rel in base_tus and keys[rel] == gcda_key(os.path.join(tree, rel)):
+                add(out[name], base_tus[rel])
+            else:
+                rels.append(rel)
+        k = max(1, min(jobs, len(rels) // 32))
+        futs += [(name, procs.submit(gcov_chunk, build, src, tree, rels[i::k])) for i in range(k) if rels[i::k]]
     for name, f in futs:
         add(out[name], f.result())
     return out
@@ -287,12 +345,119 @@ def merge_dir(srcdir, dst):
             os.replace(s, d)
 
 
-def report(a):
-    t0 = time.monotonic()
-    build = os.path.dirname(os.path.realpath(a.kernel))
+# ---- pipelining: merge while the tests run ----------------------------------
+# `watch` runs beside prove (make coverage): it captures the boot tree at
+# once, then merges each suite's test trees as their tests finish into one
+# tree per suite, named by STATE/SUITE.json. `report --state STATE` merges
+# only what came after (or a whole suite again if a tree it had merged was
+# replaced meanwhile, e.g. by a retry), so the merges and the boot capture
+# are off the path from the last test to the HTML.
+
+def tree_id(raw, logs, suite, test):
+    """The inode of a test's tree once its test has finished: the tree is
+    moved in place before result.json is written (logs None: now)."""
+    try:
+        ts = os.stat(os.path.join(raw, suite, test))
+        if logs is None:
+            return ts.st_ino
+        rs = os.stat(os.path.join(logs, suite, test, "result.json"))
+    except OSError:
+        return None
+    return ts.st_ino if rs.st_mtime_ns >= ts.st_ctime_ns else None
+
+
+def load_state(state, suite):
+    try:
+        with open(os.path.join(state, suite + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"acc": None, "merged": {}, "dirty": False}
+
+
+def save_state(state, suite, st):
+    p = os.path.join(state, suite + ".json")
+    with open(p + ".tmp", "w") as f:
+        json.dump(st, f)
+    os.replace(p + ".tmp", p)
+
+
+def build_src(kernel):
+    build = os.path.dirname(os.path.realpath(kernel))
     src = os.path.realpath(os.path.join(build, "source"))
     if not os.path.isdir(src):
         die("'%s' is not a vkci build dir (no source link): make coverage builds one" % build)
+    return build, src
+
+
+def watch(a):
+    parent = os.getppid()
+    try:
+        return watch_loop(a, parent)
+    except (OSError, RuntimeError):
+        if os.getppid() != parent:
+            return 0   # make was interrupted and removed the state dir: nothing to say
+        raise
+
+
+def watch_loop(a, parent):
+    build, src = build_src(a.kernel)
+    jobs = a.jobs or os.cpu_count() or 2
+    os.makedirs(a.state, exist_ok=True)
+    if a.boot and os.path.isdir(a.boot) and gcda_files(a.boot):
+        with cf.ProcessPoolExecutor(max_workers=jobs) as procs:
+            tus = capture_tus(build, src, a.boot, procs, jobs)
+        with open(os.path.join(a.state, "boot.pickle.tmp"), "wb") as f:
+            pickle.dump({"tree": os.path.realpath(a.boot), "ino": os.stat(a.boot).st_ino, "tus": tus}, f)
+        os.replace(os.path.join(a.state, "boot.pickle.tmp"), os.path.join(a.state, "boot.pickle"))
+    stop = os.path.join(a.state, "stop")
+    with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+        while not os.path.exists(stop) and os.getppid() == parent:
+            suites = sorted(os.listdir(a.raw)) if os.path.isdir(a.raw) else []
+            for suite in suites:
+                st = load_state(a.state, suite)
+                if st["dirty"]:
+                    continue
+                new = {}
+                for test in test_dirs(a.raw, suite):
+                    ino = tree_id(a.raw, a.logs, suite, test)
+                    old = st["merged"].get(test)
+                    if old is not None and ino is not None and ino != old:
+                        st["dirty"] = True
+                    elif old is None and ino is not None:
+                        new[test] = ino
+                if st["dirty"]:
+                    save_state(a.state, suite, st)
+                    continue
+                trees = [t for test in sorted(new) for t in trees_of(a.raw, suite, test)]
+                if not trees:
+                    continue
+                work = tempfile.mkdtemp(prefix=suite + ".", dir=a.state)
+                acc = merge_all({suite: ([st["acc"]] if st["acc"] else []) + trees}, work, pool)[suite]
+                old_acc = st["acc"]
+                st["acc"] = acc
+                st["merged"].update(new)
+                save_state(a.state, suite, st)
+                if old_acc and old_acc.startswith(a.state + os.sep):
+                    shutil.rmtree(os.path.dirname(old_acc), ignore_errors=True)
+            time.sleep(0.3)
+    return 0
+
+
+def from_state(state, raw, suite, trees):
+    """The trees left to merge for a suite, given what watch merged."""
+    st = load_state(state, suite)
+    if st["dirty"] or not st["acc"] or not os.path.isdir(st["acc"]):
+        return trees
+    for test, ino in st["merged"].items():
+        if tree_id(raw, None, suite, test) != ino:
+            return trees
+    return [st["acc"]] + [t for test in test_dirs(raw, suite) if test not in st["merged"]
+                          for t in trees_of(raw, suite, test)]
+
+
+def report(a):
+    t0 = time.monotonic()
+    build, src = build_src(a.kernel)
     for tool in ("gcov", "gcov-tool", "genhtml"):
         if not shutil.which(tool):
             die("'%s' not found (apt-get install gcc lcov)" % tool)
@@ -308,21 +473,37 @@ def report(a):
             if os.path.isdir(a.raw) else []
         groups = {s: instance_trees(a.raw, s) for s in suites}
         groups = {s: t for s, t in groups.items() if t}
+        todo = {s: from_state(a.state, a.raw, s, t) for s, t in groups.items()} if a.state else groups
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-            merged = merge_all(groups, work, pool)
+            merged = merge_all(todo, work, pool)
         times["merge"] = time.monotonic() - t0
-        trees = {"boot": a.boot}
-        trees.update(("suite:" + s, t) for s, t in merged.items())
+        boot = boot_tus = None
+        if a.state and os.path.exists(os.path.join(a.state, "boot.pickle")):
+            with open(os.path.join(a.state, "boot.pickle"), "rb") as f:
+                b = pickle.load(f)
+            if b["tree"] == os.path.realpath(a.boot) and b["ino"] == os.stat(a.boot).st_ino:
+                boot_tus = b["tus"]
+        trees = {"suite:" + s: t for s, t in merged.items()}
         tests = {}
         if a.per_test:
             for s, ts in groups.items():
                 for t in ts:
                     tests["test:" + os.path.relpath(t, a.raw)] = t
-            trees.update(tests)
         with cf.ProcessPoolExecutor(max_workers=jobs) as procs:
+            if boot_tus is None and a.per_test:
+                boot_tus = capture_tus(build, src, a.boot, procs, jobs)
+            if boot_tus is None:
+                trees["boot"] = a.boot
             covs = capture_many(build, src, trees, procs, jobs)
+            if tests:
+                covs.update(capture_like(build, src, tests, procs, jobs, a.boot, boot_tus))
         times["capture"] = time.monotonic() - t0 - times["merge"]
-        boot = covs["boot"]
+        if boot_tus is not None:
+            boot = {}
+            for cov in boot_tus.values():
+                add(boot, cov)
+        else:
+            boot = covs["boot"]
         results = {s: covs["suite:" + s] for s in merged}
         total = {}
         add(total, boot)
@@ -373,10 +554,12 @@ def report(a):
         json.dump({k: dict(zip(("lines_hit", "lines", "functions_hit", "functions"), summary(v)))
                    for k, v in sums}, f, indent=1)
     times["total"] = time.monotonic() - t0
+    ru = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    times["cpu"] = sum(r.ru_utime + r.ru_stime for r in ru)   # on a loaded machine: what it needs
     with open(os.path.join(a.out, "timing.json"), "w") as f:
         json.dump(times, f, indent=1)
-    print("vkci: coverage report %s/index.html (%.1f s: merge %.1f s, capture %.1f s, genhtml %.1f s)" % (
-        html, times["total"], times["merge"], times["capture"], times["genhtml"]))
+    print("vkci: coverage report %s/index.html (%.1f s: merge %.1f s, capture %.1f s, genhtml %.1f s; "
+          "%.1f CPU s)" % (html, times["total"], times["merge"], times["capture"], times["genhtml"], times["cpu"]))
     return 0
 
 
@@ -421,6 +604,14 @@ def main():
     r.add_argument("--out", required=True)
     r.add_argument("--per-test", action="store_true")
     r.add_argument("--jobs", type=int, default=0)
+    r.add_argument("--state", help="what `watch` merged while the tests ran")
+    wa = sub.add_parser("watch")
+    wa.add_argument("--kernel", required=True)
+    wa.add_argument("--raw", required=True)
+    wa.add_argument("--logs", required=True, help="VKCI_LOG_DIR: a test is finished once its result.json is")
+    wa.add_argument("--boot", required=True)
+    wa.add_argument("--state", required=True, help="scratch dir; create STATE/stop to end")
+    wa.add_argument("--jobs", type=int, default=0)
     w = sub.add_parser("who")
     w.add_argument("where")
     w.add_argument("--out", default="out/coverage")
@@ -429,7 +620,7 @@ def main():
     c.add_argument("--tree", required=True)
     c.add_argument("function")
     a = ap.parse_args()
-    sys.exit({"report": report, "who": who, "count": count}[a.cmd](a))
+    sys.exit({"report": report, "watch": watch, "who": who, "count": count}[a.cmd](a))
 
 
 if __name__ == "__main__":

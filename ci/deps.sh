@@ -1,5 +1,5 @@
 #!/bin/sh
-# ci/deps.sh [check|coverage|all] - install the Debian packages vkci needs,
+# ci/deps.sh [check|coverage|test|all] - install the Debian packages vkci needs,
 # only those that are missing. The only step that needs root (or sudo).
 set -eu
 
@@ -9,7 +9,8 @@ extra="lcov clang libclang-rt-14-dev"
 
 case "${1:-all}" in
 check) want="$base $check" ;;
-test) want="$base $check clang libclang-rt-14-dev" ;;
+coverage) want="$base $check lcov" ;;
+test) want="$base $check lcov clang libclang-rt-14-dev" ;;
 *) want="$base $check $extra" ;;
 esac
 

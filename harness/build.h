@@ -9,6 +9,12 @@
  *   DIR/vkci-stamp      fingerprint of the source tree + .config of the last
  *                       good build: when it still matches, no kbuild runs
  *   CACHE/kernels/<...>.lock   flock(2) held while building
+ *   DIR/vkci-gcov/libgcov.a    variant "coverage" only: gcc's libgcov with
+ *                       mangle_path renamed (CC="gcc -L DIR/vkci-gcov"); the
+ *                       generated arch/um/kernel/vmlinux.lds is patched to
+ *                       keep .fini_array.* (gcov's destructors), and every
+ *                       build is checked by one boot that must write .gcda
+ *                       at power-off (BUILD_EXIT_NOCOV otherwise)
  *
  * The source tree is only read: kbuild runs with O=DIR, merge_config.sh with
  * its working directory in DIR. */

@@ -63,6 +63,12 @@ like "$out" "^boot +lines .*functions" "summary line for the boot-only run"
 like "$out" "^t +lines" "summary line for the suite"
 [ -f "$scratch/cov/html/index.html" ] && [ -s "$scratch/cov/t.info" ] && [ -s "$scratch/cov/boot.info" ]
 ok $? "HTML report and per-suite tracefiles written"
+# the merged report: do_mincore's executions in the suite vs boot only
+fnda() { awk -F'[:,]' -v fn="$2" '/^SF:/ {f = /\/mm\/mincore.c$/} f && $1 == "FNDA" && $3 == fn {print $2; exit}' "$1"; }
+rb=$(fnda "$scratch/cov/boot.info" do_mincore)
+rt=$(fnda "$scratch/cov/t.info" do_mincore)
+is "$([ "${rt:-0}" -ge 1000 ] && [ "${rb:-1000}" -lt 1000 ] && echo yes)" yes \
+	"merged report: do_mincore ran ${rt:-?} times in the suite, ${rb:-?} boot only"
 # a line of mm/mincore.c run 1000 times
 line=$(awk -F'[:,]' '/^SF:/ {f = /\/mm\/mincore.c$/} f && /^DA:/ && $3 >= 1000 {print $2; exit}' "$scratch/cov/t.info")
 who=$(python3 "$top/ci/coverage.py" who --out "$scratch/cov" "mm/mincore.c:$line" 2>&1)
