@@ -17,25 +17,6 @@
 
 static char buf[CHUNK];
 
-static int run(const char *path, char *const argv[])
-{
-	int st;
-	pid_t p;
-
-	fflush(stdout);
-	p = fork();
-	if (p < 0)
-		return -1;
-	if (p == 0) {
-		dup2(2, 1);
-		execv(path, argv);
-		_exit(127);
-	}
-	if (waitpid(p, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static long long free_bytes(void)
 {
 	struct statfs s;
@@ -58,7 +39,7 @@ int main(int argc, char **argv)
 		bail("no scratch disk (VKCI_SCRATCH unset)");
 	memset(buf, 0xa5, sizeof(buf));
 
-	is_int(run("/sbin/mkfs.ext4", mkfs), 0, "mkfs.ext4 -m 0 %s", dev);
+	is_int(vt_run("/sbin/mkfs.ext4", mkfs), 0, "mkfs.ext4 -m 0 %s", dev);
 	mkdir(MNT, 0755);
 	if (mount(dev, MNT, "ext4", 0, NULL) < 0)
 		bail("mount %s: %s", dev, strerror(errno));
@@ -103,6 +84,6 @@ int main(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	ok_sys(umount(MNT), "umount");
-	is_int(run("/sbin/e2fsck", fsck), 0, "e2fsck -fn: clean after running full");
+	is_int(vt_run("/sbin/e2fsck", fsck), 0, "e2fsck -fn: clean after running full");
 	return exit_status();
 }

@@ -15,25 +15,6 @@
 static unsigned char data[LEN], back[LEN];
 
 /* run a tool with its output on stderr; its exit code, or -1 */
-static int run(const char *path, char *const argv[])
-{
-	int st;
-	pid_t p;
-
-	fflush(stdout);
-	p = fork();
-	if (p < 0)
-		return -1;
-	if (p == 0) {
-		dup2(2, 1);
-		execv(path, argv);
-		_exit(127);
-	}
-	if (waitpid(p, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void put(const char *path, const void *buf, size_t len, int how)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -65,7 +46,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < LEN; i++)
 		data[i] = (unsigned char)(i * 7 + i / 4096);
 
-	is_int(run("/sbin/mkfs.ext4", mkfs), 0, "mkfs.ext4 %s", dev);
+	is_int(vt_run("/sbin/mkfs.ext4", mkfs), 0, "mkfs.ext4 %s", dev);
 	mkdir(MNT, 0755);
 	if (mount(dev, MNT, "ext4", 0, NULL) < 0)
 		bail("mount %s: %s", dev, strerror(errno));
@@ -82,7 +63,7 @@ int main(int argc, char **argv)
 	put(MNT "/over", "first version", 13, 1);
 	put(MNT "/over", "second", 6, 2);
 	ok_sys(umount(MNT), "umount");
-	is_int(run("/sbin/e2fsck", fsck), 0, "e2fsck -fn: clean after the first umount");
+	is_int(vt_run("/sbin/e2fsck", fsck), 0, "e2fsck -fn: clean after the first umount");
 
 	ok_sys(mount(dev, MNT, "ext4", 0, NULL), "mount again");
 	fd = open(MNT "/data", O_RDONLY);
@@ -108,6 +89,6 @@ int main(int argc, char **argv)
 	}
 	is_string(small, "second", "the fdatasync'd overwrite persisted");
 	ok_sys(umount(MNT), "umount again");
-	is_int(run("/sbin/e2fsck", fsck), 0, "e2fsck -fn: still clean");
+	is_int(vt_run("/sbin/e2fsck", fsck), 0, "e2fsck -fn: still clean");
 	return exit_status();
 }

@@ -16,25 +16,6 @@
 #define MNT "/mnt/fs-ro"
 #define BIND "/mnt/fs-ro-bind"
 
-static int run(const char *path, char *const argv[])
-{
-	int st;
-	pid_t p;
-
-	fflush(stdout);
-	p = fork();
-	if (p < 0)
-		return -1;
-	if (p == 0) {
-		dup2(2, 1);
-		execv(path, argv);
-		_exit(127);
-	}
-	if (waitpid(p, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* the per-mount options field of mountpoint in mountinfo, or "" */
 static void mount_opts(const char *mountpoint, char *out, size_t size)
 {
@@ -74,7 +55,7 @@ int main(int argc, char **argv)
 	if (!dev)
 		bail("no scratch disk (VKCI_SCRATCH unset)");
 
-	is_int(run("/sbin/mkfs.ext4", mkfs), 0, "mkfs.ext4 %s", dev);
+	is_int(vt_run("/sbin/mkfs.ext4", mkfs), 0, "mkfs.ext4 %s", dev);
 	mkdir(MNT, 0755);
 	mkdir(BIND, 0755);
 	ok_errno(mount(dev, MNT, "ext4", 0, "no_such_option"), EINVAL, "an unknown ext4 option fails with EINVAL");

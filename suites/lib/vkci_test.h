@@ -16,6 +16,9 @@
  *   bail(fmt, ...)          "Bail out! ..." and exit 1
  *   run_in_child(fn, arg, &status)  fork, run fn(arg) in the child, wait;
  *                           the wait status says how it ended
+ *   vt_run(path, argv)      run a program (its stdout onto stderr, so TAP
+ *                           stays clean): exit status, 128+signal or -1
+ *   vt_read_faults(p)       1 if reading *p raises SIGSEGV (caught), else 0
  *   exit_status()           0 all passed, 1 some failed (kselftest codes)
  *
  * Output is line-buffered, so a crash never eats the last line.
@@ -31,6 +34,8 @@
 #define VKCI_TEST_H
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +220,48 @@ VT_FN pid_t run_in_child(int (*fn)(void *), void *arg, int *status)
 		if (errno != EINTR)
 			return -1;
 	return pid;
+}
+
+VT_FN int vt_run(const char *path, char *const argv[])
+{
+	int st;
+	pid_t p;
+
+	fflush(stdout);
+	p = fork();
+	if (p < 0)
+		return -1;
+	if (p == 0) {
+		dup2(2, 1);
+		execv(path, argv);
+		_exit(127);
+	}
+	while (waitpid(p, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static sigjmp_buf vt_fault_jmp;
+
+static void vt_on_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(vt_fault_jmp, 1);
+}
+
+VT_FN int vt_read_faults(volatile const char *p)
+{
+	struct sigaction sa = { .sa_handler = vt_on_segv }, old;
+	int hit = 0;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(vt_fault_jmp, 1) == 0)
+		(void)*p;
+	else
+		hit = 1;
+	sigaction(SIGSEGV, &old, NULL);
+	return hit;
 }
 
 VT_FN int exit_status(void)

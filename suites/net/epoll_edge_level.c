@@ -9,24 +9,9 @@
 #include <sys/socket.h>
 
 #include "vkci_test.h"
+#include "vkci_net.h"
 
 /* a connected TCP pair over 127.0.0.1 */
-static void tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
-	    getsockname(l, (struct sockaddr *)&sa, &len) < 0)
-		bail("listen: %s", strerror(errno));
-	*a = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*a, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (*b = accept(l, NULL, NULL)) < 0)
-		bail("connect/accept: %s", strerror(errno));
-	close(l);
-}
-
 static int wait1(int ep, unsigned *events, int timeout)
 {
 	struct epoll_event ev = { 0 };
@@ -45,9 +30,9 @@ int main(int argc, char **argv)
 
 	vt_init(argc, argv);
 	plan(16);
-	tcp_pair(&a, &b);
-	tcp_pair(&c, &d);
-	tcp_pair(&f, &g);
+	vt_tcp_pair(&a, &b);
+	vt_tcp_pair(&c, &d);
+	vt_tcp_pair(&f, &g);
 
 	/* level-triggered on b */
 	lt = epoll_create1(EPOLL_CLOEXEC);

@@ -10,22 +10,7 @@
 #include <sys/socket.h>
 
 #include "vkci_test.h"
-
-static void tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
-	    getsockname(l, (struct sockaddr *)&sa, &len) < 0)
-		bail("listen: %s", strerror(errno));
-	*a = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*a, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (*b = accept(l, NULL, NULL)) < 0)
-		bail("connect/accept: %s", strerror(errno));
-	close(l);
-}
+#include "vkci_net.h"
 
 /* wait until fd has at least n bytes queued (bounded) */
 static int wait_bytes(int fd, int n)
@@ -52,7 +37,7 @@ int main(int argc, char **argv)
 
 	vt_init(argc, argv);
 	plan(13);
-	tcp_pair(&a, &b);
+	vt_tcp_pair(&a, &b);
 
 	write(a, "abcdefgh", 8);
 	wait_bytes(b, 8);

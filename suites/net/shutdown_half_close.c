@@ -11,22 +11,7 @@
 #include <sys/socket.h>
 
 #include "vkci_test.h"
-
-static void tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
-	    getsockname(l, (struct sockaddr *)&sa, &len) < 0)
-		bail("listen: %s", strerror(errno));
-	*a = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*a, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (*b = accept(l, NULL, NULL)) < 0)
-		bail("connect/accept: %s", strerror(errno));
-	close(l);
-}
+#include "vkci_net.h"
 
 static ssize_t read_all(int fd, char *buf, size_t len)
 {
@@ -47,7 +32,7 @@ int main(int argc, char **argv)
 	vt_init(argc, argv);
 	plan(11);
 	signal(SIGPIPE, SIG_IGN);
-	tcp_pair(&c, &s);
+	vt_tcp_pair(&c, &s);
 
 	write(c, "request", 7);
 	ok_sys(shutdown(c, SHUT_WR), "client: shutdown(SHUT_WR) after sending a request");
@@ -65,7 +50,7 @@ int main(int argc, char **argv)
 	ok_errno(write(c, "more", 4), EPIPE, "client: writing after SHUT_WR fails with EPIPE");
 	close(c);
 
-	tcp_pair(&c, &s);
+	vt_tcp_pair(&c, &s);
 	ok_sys(shutdown(c, SHUT_RD), "shutdown(SHUT_RD)");
 	is_int(read(c, buf, sizeof(buf)), 0, "after SHUT_RD a read returns 0 at once");
 	close(c);
@@ -73,7 +58,7 @@ int main(int argc, char **argv)
 
 	x = socket(AF_INET, SOCK_STREAM, 0);
 	ok_errno(shutdown(x, SHUT_RDWR), ENOTCONN, "shutdown of an unconnected socket: ENOTCONN");
-	tcp_pair(&c, &s);
+	vt_tcp_pair(&c, &s);
 	ok_errno(shutdown(c, 7), EINVAL, "shutdown with how=7: EINVAL");
 	return exit_status();
 }

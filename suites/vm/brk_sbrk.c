@@ -13,28 +13,6 @@
 
 #define GROW (1024 * 1024)
 
-static sigjmp_buf fault_jmp;
-
-static void on_segv(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_jmp, 1);
-}
-
-static int faults(volatile char *p)
-{
-	struct sigaction sa = { .sa_handler = on_segv }, old;
-	int hit = 0;
-
-	sigaction(SIGSEGV, &sa, &old);
-	if (sigsetjmp(fault_jmp, 1) == 0)
-		(void)*p;
-	else
-		hit = 1;
-	sigaction(SIGSEGV, &old, NULL);
-	return hit;
-}
-
 static unsigned long kbrk(unsigned long want)
 {
 	return (unsigned long)syscall(SYS_brk, want);
@@ -95,7 +73,7 @@ int main(int argc, char **argv)
 	is_int(heap_end(), top, "/proc/self/maps [heap] ends at the page-rounded break");
 
 	ok(brk((void *)b0) == 0 && kbrk(0) == b0, "brk() back to the old break");
-	ok(faults((volatile char *)top - page), "the released top page is unmapped");
+	ok(vt_read_faults((volatile char *)top - page), "the released top page is unmapped");
 	if (sbrk(GROW) == (void *)-1)
 		bail("sbrk regrow: %s", strerror(errno));
 	ok(h[GROW - 1] == 0 && h[GROW / 2] == 0, "regrowing gives zeros, not the old 0xee");

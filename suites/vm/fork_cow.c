@@ -20,28 +20,6 @@ struct report {
 	int dontfork_faults; /* DONTFORK range faults in the child */
 };
 
-static sigjmp_buf fault_jmp;
-
-static void on_segv(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_jmp, 1);
-}
-
-static int faults(volatile char *p)
-{
-	struct sigaction sa = { .sa_handler = on_segv }, old;
-	int hit = 0;
-
-	sigaction(SIGSEGV, &sa, &old);
-	if (sigsetjmp(fault_jmp, 1) == 0)
-		(void)*p;
-	else
-		hit = 1;
-	sigaction(SIGSEGV, &old, NULL);
-	return hit;
-}
-
 static int full_read(int fd, void *b, size_t n)
 {
 	return read(fd, b, n) == (ssize_t)n;
@@ -96,7 +74,7 @@ int main(int argc, char **argv)
 		for (i = 0, bad = 0; i < (size_t)page; i++)
 			bad += wipe[i] != 0;
 		r.wiped = bad == 0;
-		r.dontfork_faults = faults((volatile char *)nofork);
+		r.dontfork_faults = vt_read_faults((volatile char *)nofork);
 		if (write(to_parent[1], "w", 1) != 1)   /* "I wrote page 0" */
 			_exit(2);
 		if (!full_read(to_child[0], &ch, 1))    /* parent wrote page 1 */

@@ -8,29 +8,6 @@
 
 #include "vkci_test.h"
 
-static sigjmp_buf fault_jmp;
-
-static void on_segv(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_jmp, 1);
-}
-
-/* 1 when reading *p faults */
-static int faults(volatile char *p)
-{
-	struct sigaction sa = { .sa_handler = on_segv }, old;
-	int hit = 0;
-
-	sigaction(SIGSEGV, &sa, &old);
-	if (sigsetjmp(fault_jmp, 1) == 0)
-		(void)*p;
-	else
-		hit = 1;
-	sigaction(SIGSEGV, &old, NULL);
-	return hit;
-}
-
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -59,7 +36,7 @@ int main(int argc, char **argv)
 	   "MAP_FIXED_NOREPLACE over a live mapping fails with EEXIST");
 
 	ok_sys(munmap(p + page, page), "munmap of one page in the middle");
-	ok(faults((volatile char *)p + page) && !faults((volatile char *)p),
+	ok(vt_read_faults((volatile char *)p + page) && !vt_read_faults((volatile char *)p),
 	   "the unmapped page faults, its neighbour does not");
 	return exit_status();
 }
