@@ -27,7 +27,8 @@ enum state { ST_BOOTING, ST_RUNNING, ST_STOPPING, ST_TERM, ST_KILL, ST_DRAINING,
 
 #define RUN_SLACK_MS 10000      /* host deadline beyond the guest's own timeout */
 #define SHUTDOWN_MS 10000       /* sync + power-off after the test ended */
-#define KILL_WAIT_MS 5000       /* SIGKILL to reaped */
+#define KILL_WAIT_MS 15000      /* SIGKILL to reaped (a loaded host can take seconds
+				 * to tear down a vkernel with many processes) */
 #define DRAIN_MS 1000           /* pipes to EOF after the vkernel exited */
 #define SWITCH_WAIT_MS 5000     /* uml_switch must create its socket within */
 #define PEER_OUTPUT_MAX 65536   /* captured TAP of nodes other than 0 */

@@ -55,6 +55,7 @@ finish() {
 # check NAME WANT-RC REGEX: the verdict, and nothing left behind
 check() {
 	is "$rc" "$2" "$1: exit status $2"
+	[ "$rc" = "$2" ] || printf '%s\n' "$out" | grep -v '^#   ' | head -12 | sed 's/^/#   | /'
 	like "$out" "$3" "$1: classified"
 	is "$(leftover_procs)" 0 "$1: no process of the run left"
 	is "$(grep -c -- "$run" /proc/net/unix)" 0 "$1: no socket of the run listening"
