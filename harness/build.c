@@ -639,27 +639,6 @@ static int check_symbols(struct ctx *c)
 	return bad ? BUILD_EXIT_CONFIG : 0;
 }
 
-/* The value of CONFIG_sym in a .config text: "n" if "is not set", "" if absent. */
-static void config_value(const char *cfg, const char *sym, char *val, size_t size)
-{
-	char pat[SYM_MAX + 32];
-	const char *p;
-	size_t pl;
-
-	val[0] = '\0';
-	if (fmt(pat, sizeof(pat), "\nCONFIG_%s=", sym) > 0) {
-		pl = strlen(pat);
-		if ((p = strstr(cfg, pat)) || (!strncmp(cfg, pat + 1, pl - 1) && (p = cfg - 1))) {
-			const char *v = p + pl, *e = strchrnul(v, '\n');
-
-			snprintf(val, size, "%.*s", (int)(e - v), v);
-			return;
-		}
-	}
-	if (fmt(pat, sizeof(pat), "# CONFIG_%s is not set\n", sym) > 0 && strstr(cfg, pat))
-		snprintf(val, size, "n");
-}
-
 /* Every requested option has its value in DIR/.config; names each that did not. */
 static int verify_config(struct ctx *c)
 {
@@ -673,7 +652,7 @@ static int verify_config(struct ctx *c)
 		const struct req *r = &c->reqs[i];
 		char got[VAL_MAX], where[PATH_SZ] = "", deps[1024] = "";
 
-		config_value(cfg, r->sym, got, sizeof(got));
+		kconfig_value(cfg, r->sym, got, sizeof(got));
 		if (!strcmp(got, r->val) || (!strcmp(r->val, "n") && !got[0]))
 			continue;
 		if (!strcmp(r->val, "m") && !strcmp(got, "y"))

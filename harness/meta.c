@@ -43,22 +43,12 @@ static int set_config(struct test_meta *m, const char *val, const char *where)
 
 const char *meta_missing_config(const struct test_meta *m, const char *cfg)
 {
+	char val[256];
 	int i;
 
 	for (i = 0; i < m->nconfig; i++) {
-		size_t n = strlen(m->config[i]);
-		const char *p = cfg;
-		int found = 0;
-
-		while ((p = strstr(p, "CONFIG_"))) {
-			if ((p == cfg || p[-1] == '\n') && !strncmp(p + 7, m->config[i], n) && p[7 + n] == '=' &&
-			    p[8 + n] != 'n' && p[8 + n] != '\n' && p[8 + n] != '\0') {
-				found = 1;
-				break;
-			}
-			p += 7;
-		}
-		if (!found)
+		kconfig_value(cfg, m->config[i], val, sizeof(val));
+		if (!val[0] || !strcmp(val, "n"))
 			return m->config[i];
 	}
 	return NULL;

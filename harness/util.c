@@ -390,3 +390,24 @@ int copy_tree(const char *src, const char *dst)
 	close(d);
 	return r;
 }
+
+void kconfig_value(const char *cfg, const char *sym, char *val, size_t size)
+{
+	size_t sl = strlen(sym);
+	const char *line;
+
+	val[0] = '\0';
+	for (line = cfg; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *e = strchrnul(line, '\n');
+
+		if (!strncmp(line, "CONFIG_", 7) && !strncmp(line + 7, sym, sl) && line[7 + sl] == '=') {
+			snprintf(val, size, "%.*s", (int)(e - line - 8 - sl), line + 8 + sl);
+			return;
+		}
+		if (!strncmp(line, "# CONFIG_", 9) && !strncmp(line + 9, sym, sl) &&
+		    (size_t)(e - line) == 9 + sl + 11 && !strncmp(line + 9 + sl, " is not set", 11)) {
+			snprintf(val, size, "n");
+			return;
+		}
+	}
+}

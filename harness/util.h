@@ -57,6 +57,9 @@ int abspath(const char *path, char *buf, size_t size);
 /* Full path of an executable `name` (a path if it has a slash, else looked
  * up in $PATH) into buf. Returns 0, or -1 (silently) when not found. */
 int find_in_path(const char *name, char *buf, size_t size);
+/* The value of CONFIG_<sym> in the text of a .config: what follows "=" on
+ * its line, "n" for "# CONFIG_<sym> is not set", "" when absent. Pure. */
+void kconfig_value(const char *cfg, const char *sym, char *val, size_t size);
 /* Number of online CPUs (>= 1). */
 int ncpus(void);
 

@@ -17,6 +17,7 @@
 #include "../tap.h"
 #include "../transfer.h"
 #include "../uml.h"
+#include "../util.h"
 
 static int n_tests, n_failed;
 
@@ -464,6 +465,19 @@ static void test_meta_config(void)
 	meta_init(&m);
 	meta_parse(&m, "/* vkci: config=E */", "t.c");
 	is_str(meta_missing_config(&m, cfg), "E", "=n is missing");
+	{
+		char val[16];
+		const char *c2 = "CONFIG_FIRST=y\n# CONFIG_OFF is not set\n# CONFIG_OFF2 is not set really\nCONFIG_S=\"a b\"";
+
+		kconfig_value(c2, "FIRST", val, sizeof(val));
+		is_str(val, "y", "kconfig_value: an option on the first line");
+		kconfig_value(c2, "OFF", val, sizeof(val));
+		is_str(val, "n", "kconfig_value: 'is not set' is n");
+		kconfig_value(c2, "OFF2", val, sizeof(val));
+		is_str(val, "", "kconfig_value: a line that only looks like 'is not set' is not");
+		kconfig_value(c2, "S", val, sizeof(val));
+		is_str(val, "\"a b\"", "kconfig_value: a string on the last line, no newline");
+	}
 	printf("# (the next two errors are expected)\n");
 	fflush(stdout);
 	meta_init(&m);
