@@ -498,6 +498,29 @@ static int load_fragments(struct ctx *c, uint64_t *key)
 	return 0;
 }
 
+/* The symbol a Kconfig line defines ("config X" or "menuconfig X", any
+ * indentation, a trailing comment allowed), cut out in place; NULL for any
+ * other line. */
+static char *kconfig_defines(char *line)
+{
+	char *s = line, *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!strncmp(s, "config ", 7))
+		s += 7;
+	else if (!strncmp(s, "menuconfig ", 11))
+		s += 11;
+	else
+		return NULL;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (e = s; *e && *e != ' ' && *e != '\t' && *e != '#'; e++)
+		;
+	*e = '\0';
+	return *s ? s : NULL;
+}
+
 /* Where Kconfig defines sym: "config SYM" / "menuconfig SYM". Fills file and
  * line and, when deps is given, the entry's "depends on" lines. */
 static int kconfig_find(struct ctx *c, const char *sym, char *where, size_t wsize, char *deps, size_t dsize)
@@ -514,6 +537,7 @@ static int kconfig_find(struct ctx *c, const char *sym, char *where, size_t wsiz
 			continue;
 		for (line = data; line && *line && found < 2; line = p) {
 			const char *s = line;
+			char *d;
 
 			p = strchr(line, '\n');
 			if (p)
@@ -536,15 +560,7 @@ static int kconfig_find(struct ctx *c, const char *sym, char *where, size_t wsiz
 				}
 				continue;
 			}
-			if (!strncmp(s, "config ", 7))
-				s += 7;
-			else if (!strncmp(s, "menuconfig ", 11))
-				s += 11;
-			else
-				continue;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			if (strcmp(s, sym))
+			if (!(d = kconfig_defines(line)) || strcmp(d, sym))
 				continue;
 			snprintf(where, wsize, "%s:%d", c->kconfigs[i], lineno);
 			found = 1;
@@ -558,75 +574,54 @@ static int kconfig_find(struct ctx *c, const char *sym, char *where, size_t wsiz
 	return -1;
 }
 
-struct ksym {
-	char *name;
-	size_t file;   /* index into kconfigs */
-	int line;
-};
-
-static int ksym_cmp(const void *a, const void *b)
+static int name_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct ksym *)a)->name, ((const struct ksym *)b)->name);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Every requested symbol is defined by some Kconfig file of the tree. The
- * tree's Kconfig files are read once into a sorted index (~1,700 files). */
+ * tree's Kconfig files are read once into a sorted list of names (~1,700
+ * files, ~20,000 symbols). */
 static int check_symbols(struct ctx *c)
 {
-	struct ksym *idx = NULL;
+	char **names = NULL;
 	size_t n = 0, alloc = 0, i;
 	int r, bad = 0;
 
 	if (!c->nreq)
 		return 0;
 	for (i = 0; i < c->nkconfig; i++) {
-		char path[PATH_SZ], *data, *line, *next;
+		char path[PATH_SZ], *data, *line, *next, *sym;
 		size_t len;
-		int lineno = 0;
 
 		if (fmt(path, sizeof(path), "%s/%s", c->src, c->kconfigs[i]) < 0 ||
 		    !(data = read_file(path, 8 << 20, &len)))
 			continue;
 		for (line = data; line && *line; line = next) {
-			char *s = line, *e;
-
 			next = strchr(line, '\n');
 			if (next)
 				*next++ = '\0';
-			lineno++;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			if (!strncmp(s, "config ", 7))
-				s += 7;
-			else if (!strncmp(s, "menuconfig ", 11))
-				s += 11;
-			else
+			if (!(sym = kconfig_defines(line)))
 				continue;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			for (e = s; *e && *e != ' ' && *e != '\t' && *e != '#'; e++)
-				;
-			*e = '\0';
 			if (n == alloc) {
-				struct ksym *m = realloc(idx, (alloc = alloc ? alloc * 2 : 4096) * sizeof(*m));
+				char **m = realloc(names, (alloc = alloc ? alloc * 2 : 4096) * sizeof(*m));
 
 				if (!m)
 					break;
-				idx = m;
+				names = m;
 			}
-			if (!(idx[n].name = strdup(s)))
+			if (!(names[n] = strdup(sym)))
 				break;
-			idx[n].file = i;
-			idx[n].line = lineno;
 			n++;
 		}
 		free(data);
 	}
-	qsort(idx, n, sizeof(*idx), ksym_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (r = 0; r < c->nreq; r++) {
-		struct ksym key = { .name = c->reqs[r].sym };
+		const char *key = c->reqs[r].sym;
 
-		if (n && bsearch(&key, idx, n, sizeof(*idx), ksym_cmp))
+		if (n && bsearch(&key, names, n, sizeof(*names), name_cmp))
 			continue;
 		error("kernel config fragment '%s' line %d: unknown symbol CONFIG_%s (no Kconfig in '%s' "
 		      "defines it: a typo, or an option of another kernel version?)",
@@ -634,8 +629,8 @@ static int check_symbols(struct ctx *c)
 		bad++;
 	}
 	for (i = 0; i < n; i++)
-		free(idx[i].name);
-	free(idx);
+		free(names[i]);
+	free(names);
 	return bad ? BUILD_EXIT_CONFIG : 0;
 }
 
@@ -1102,10 +1097,12 @@ static int do_build(struct ctx *c)
 	    fmt(marker, sizeof(marker), "%s/vkci-configured", c->dir) < 0 ||
 	    fmt(bin, sizeof(bin), "%s/linux", c->dir) < 0 || fmt(o_arg, sizeof(o_arg), "O=%s", c->dir) < 0)
 		return error("cache path too long: '%s'", c->cache), EXIT_USAGE;
-	/* the tree's state, and every requested symbol exists, before anything is written */
+	/* the tree's state, and every requested symbol exists, before anything is
+	 * written; a configured KEY had its fragments (part of the KEY) checked
+	 * when it was configured, so a no-op run does not read every Kconfig */
 	if (fingerprint_tree(c) < 0)
 		return EXIT_INFRA;
-	if ((r = check_symbols(c)))
+	if (!path_exists(marker) && (r = check_symbols(c)))
 		return r;
 	c->coverage = c->o->variant && !strcmp(c->o->variant, "coverage");
 	if (c->coverage) {
