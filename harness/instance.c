@@ -752,8 +752,7 @@ static void collect_gcov(struct run *r)
 		    (i ? fmt(dst, sizeof(dst), "%s/node%d", r->cfg->gcov_dir, i) :
 			 fmt(dst, sizeof(dst), "%s", r->cfg->gcov_dir)) < 0)
 			continue;
-		if (i == 0 || lstat(dst, &st) == 0)
-			rm_rf(dst);   /* node 0's dir holds the others': replace it whole */
+		rm_rf(dst);   /* a previous run's tree (node 0's holds the others') */
 		/* gcov writes at exit; a SIGKILLed vkernel did not exit, and what
 		 * its forked helpers wrote at their exits is not its coverage */
 		if (n->host.killed_by_host ||

@@ -638,6 +638,14 @@ static void build_usage(void)
 		     "  8 compile error, 9 coverage variant writes no .gcda at power-off\n");
 }
 
+static int add_fragment(struct build_opts *o, const char *frag)
+{
+	if (o->nfrags >= BUILD_MAX_FRAGS)
+		return error("too many kernel config fragments (at most %d)", BUILD_MAX_FRAGS);
+	o->frags[o->nfrags++] = frag;
+	return 0;
+}
+
 static int cmd_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -659,23 +667,20 @@ static int cmd_build(int argc, char **argv)
 	o.variant = "";
 	if (ef && *ef) {
 		env_frags = strdup(ef);
-		for (w = env_frags ? strtok_r(env_frags, ", \t", &save) : NULL; w; w = strtok_r(NULL, ", \t", &save)) {
-			if (o.nfrags >= BUILD_MAX_FRAGS) {
-				error("too many kernel config fragments (at most %d)", BUILD_MAX_FRAGS);
+		for (w = env_frags ? strtok_r(env_frags, ", \t", &save) : NULL; w; w = strtok_r(NULL, ", \t", &save))
+			if (add_fragment(&o, w) < 0) {
+				free(env_frags);
 				return EXIT_USAGE;
 			}
-			o.frags[o.nfrags++] = w;
-		}
 	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+c:C:V:j:fvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (o.nfrags >= BUILD_MAX_FRAGS) {
-				error("too many kernel config fragments (at most %d)", BUILD_MAX_FRAGS);
+			if (add_fragment(&o, optarg) < 0) {
+				free(env_frags);
 				return EXIT_USAGE;
 			}
-			o.frags[o.nfrags++] = optarg;
 			break;
 		case 'C': o.cache = optarg; break;
 		case 'V': o.variant = optarg; break;
