@@ -517,23 +517,6 @@ void xfer_quote(char *dst, size_t size, const char *s, size_t len)
 
 /* ==== the receiver ======================================================== */
 
-static void rx_diag(struct xfer_rx *rx, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void rx_diag(struct xfer_rx *rx, const char *f, ...)
-{
-	char buf[600];
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, sizeof(buf), f, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	rx->v->emit(rx->v->ctx, buf, (size_t)n);
-}
-
 static void close_file(struct xfer_rx *rx, int remove)
 {
 	if (rx->fd >= 0) {
@@ -677,7 +660,7 @@ static void rx_event(void *ctx, const struct xfer_event *ev)
 			rx->p.files--;
 			rx->p.refused++;
 			xfer_quote(name, sizeof(name), ev->path, ev->path_len);
-			rx_diag(rx, "# file transfer: refused '%s': cannot write it: %s", name,
+			verdict_emitf(rx->v, "# file transfer: refused '%s': cannot write it: %s", name,
 				strerror(errno));
 			close_file(rx, 1);
 			break;
@@ -689,11 +672,11 @@ static void rx_event(void *ctx, const struct xfer_event *ev)
 		close_file(rx, 1);
 		if (rx->notes++ < XFER_MAX_NOTES) {
 			xfer_quote(name, sizeof(name), ev->path ? ev->path : "", ev->path ? ev->path_len : 0);
-			rx_diag(rx, "# file transfer: refused '%s': %s", name, ev->why);
+			verdict_emitf(rx->v, "# file transfer: refused '%s': %s", name, ev->why);
 		}
 		break;
 	case XFER_NOTE:
-		rx_diag(rx, "# file transfer: %s", ev->why);
+		verdict_emitf(rx->v, "# file transfer: %s", ev->why);
 		break;
 	case XFER_COUNT:
 		rx->counted = 1;
@@ -745,8 +728,8 @@ unsigned long xfer_rx_finish(struct xfer_rx *rx, const char *handover)
 		close(rx->cache_fd);
 	rx->cache_fd = -1;
 	if (rx->notes > XFER_MAX_NOTES)
-		rx_diag(rx, "# file transfer: %lu more files refused", rx->notes - XFER_MAX_NOTES);
-	rx_diag(rx, "# file transfer: %lu files, %llu bytes received%s, %lu refused", p->files,
+		verdict_emitf(rx->v, "# file transfer: %lu more files refused", rx->notes - XFER_MAX_NOTES);
+	verdict_emitf(rx->v, "# file transfer: %lu files, %llu bytes received%s, %lu refused", p->files,
 		p->total, rx->parent ? "" : " and checked", p->refused);
 	if (p->total)
 		note("file transfer: %llu bytes in %lld ms", p->total, rx->t_last - rx->t_first);
@@ -759,7 +742,7 @@ unsigned long xfer_rx_finish(struct xfer_rx *rx, const char *handover)
 
 			if (fmt(dst, sizeof(dst), "%s/%s", rx->parent, handover) < 0 ||
 			    lstat(dst, &st) == 0 || rename(rx->dir, dst) < 0)
-				rx_diag(rx, "# file transfer: received tree kept in '%s' (cannot move it "
+				verdict_emitf(rx->v, "# file transfer: received tree kept in '%s' (cannot move it "
 					"to '%s')", rx->dir, dst);
 		}
 	}

@@ -65,8 +65,7 @@ static void emit_clean(struct verdict *v, const char *prefix, const char *s, siz
 	v->emit(v->ctx, buf, n);
 }
 
-static void emitf(struct verdict *v, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void emitf(struct verdict *v, const char *f, ...)
+void verdict_emitf(struct verdict *v, const char *f, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -252,19 +251,19 @@ static void console_diag(struct verdict *v)
 		char fp[256];
 
 		console_fingerprint(c, fp, sizeof(fp));
-		emitf(v, "# crash fingerprint: %s", fp);
-		emitf(v, "# console (%s):", crash_name(c->first));
+		verdict_emitf(v, "# crash fingerprint: %s", fp);
+		verdict_emitf(v, "# console (%s):", crash_name(c->first));
 		for (i = 0; i < c->excerpt_len; i++)
-			emitf(v, "#   %s", c->excerpt[i]);
+			verdict_emitf(v, "#   %s", c->excerpt[i]);
 		return;
 	}
 	if (!c->tail_len)
 		return;
-	emitf(v, "# last console lines:");
+	verdict_emitf(v, "# last console lines:");
 	for (i = 0; i < c->tail_len; i++) {
 		int k = (c->tail_pos - c->tail_len + i + CONSOLE_TAIL_LINES) % CONSOLE_TAIL_LINES;
 
-		emitf(v, "#   %s", c->tail[k]);
+		verdict_emitf(v, "#   %s", c->tail[k]);
 	}
 }
 
@@ -278,7 +277,7 @@ static void peer_lines(struct verdict *v, const struct peer_result *pr, long num
 	int shown = 0;
 
 	if (pr->rc == EXIT_PASS) {
-		emitf(v, "ok %ld - node %d passed", num, pr->node);
+		verdict_emitf(v, "ok %ld - node %d passed", num, pr->node);
 		return;
 	}
 	/* the first `not ok` of the node says why */
@@ -290,21 +289,21 @@ static void peer_lines(struct verdict *v, const struct peer_result *pr, long num
 		}
 	}
 	if (why)
-		emitf(v, "not ok %ld - node %d failed: %.*s", num, pr->node,
+		verdict_emitf(v, "not ok %ld - node %d failed: %.*s", num, pr->node,
 		      (int)(whylen > 200 ? 200 : whylen), why);
 	else
-		emitf(v, "not ok %ld - node %d failed", num, pr->node);
+		verdict_emitf(v, "not ok %ld - node %d failed", num, pr->node);
 	while (*line && shown < 60) {
 		size_t len = strcspn(line, "\n");
 
-		emitf(v, "# node %d: %.*s", pr->node, (int)(len > 900 ? 900 : len), line);
+		verdict_emitf(v, "# node %d: %.*s", pr->node, (int)(len > 900 ? 900 : len), line);
 		shown++;
 		line += len;
 		if (*line == '\n')
 			line++;
 	}
 	if (pr->console_path)
-		emitf(v, "# node %d console log: %s", pr->node, pr->console_path);
+		verdict_emitf(v, "# node %d console log: %s", pr->node, pr->console_path);
 }
 
 int verdict_finish(struct verdict *v, const struct host_facts *h)
@@ -383,7 +382,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 				 v->tap.tests == v->tap.planned && !v->tap.failed && !v->tap.bailed)
 				/* a complete, passing TAP stream and a clean power-off:
 				 * the test switched its vkernel off on purpose */
-				emitf(v, "# the test powered its vkernel off itself after a complete TAP stream");
+				verdict_emitf(v, "# the test powered its vkernel off itself after a complete TAP stream");
 			else if (h->kernel_reaped && !h->killed_by_host && WIFSIGNALED(h->kernel_status))
 				kernel_problem(&p, "vkernel died by signal %d (%s) while the test ran",
 					       WTERMSIG(h->kernel_status),
@@ -399,7 +398,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	if (v->started && v->end != SER_GARBAGE && (v->end != SER_EXIT || p.n)) {
 		/* the test ended abnormally: a short TAP stream is a consequence */
 		if (v->tap.planned >= 0 && v->tap.planned != v->tap.tests)
-			emitf(v, "# planned %ld tests, ran %ld", v->tap.planned, v->tap.tests);
+			verdict_emitf(v, "# planned %ld tests, ran %ld", v->tap.planned, v->tap.tests);
 	} else if (v->started && v->end != SER_GARBAGE && !v->tap.bailed) {
 		const struct tap_state *t = &v->tap;
 
@@ -412,7 +411,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		else if (t->planned >= 0 && t->planned != t->tests)
 			add_problem(&p, "planned %ld tests but ran %ld", t->planned, t->tests);
 	} else if (v->started && v->tap.planned >= 0 && v->tap.planned != v->tap.tests) {
-		emitf(v, "# planned %ld tests, ran %ld before the end", v->tap.planned, v->tap.tests);
+		verdict_emitf(v, "# planned %ld tests, ran %ld before the end", v->tap.planned, v->tap.tests);
 	}
 	if (v->tap.bailed)
 		add_problem(&p, "the test bailed out: %s", v->bail[0] ? v->bail : "(no reason given)");
@@ -429,7 +428,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			/* UML 6.12 now and then aborts in its exit path after the
 			 * guest powered off cleanly (agent's done record seen): the
 			 * test's own result stands, the abort is recorded */
-			emitf(v, "# note: the vkernel aborted (SIGABRT) after it had powered off cleanly");
+			verdict_emitf(v, "# note: the vkernel aborted (SIGABRT) after it had powered off cleanly");
 		else if (WIFSIGNALED(st))
 			kernel_problem(&p, "vkernel died by signal %d (%s)", WTERMSIG(st), signal_name(WTERMSIG(st)));
 		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
@@ -439,10 +438,10 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	}
 
 	if (v->dropped_lines)
-		emitf(v, "# %lu lines of test output not shown (more than %u bytes)",
+		verdict_emitf(v, "# %lu lines of test output not shown (more than %u bytes)",
 		      v->dropped_lines, VERDICT_MAX_RELAY);
 	if (v->late_output)
-		emitf(v, "# %lu output records outside the test ignored", v->late_output);
+		verdict_emitf(v, "# %lu output records outside the test ignored", v->late_output);
 
 	for (i = 0; i < h->npeers; i++)
 		if (h->peers[i].rc != EXIT_PASS)
@@ -456,7 +455,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	/* Skip-all: the test's own verdict, if nothing else went wrong. */
 	if (p.n == 0 && v->tap.failed == 0 && !v->tap.bailed && !peers_failed &&
 	    (v->tap.skip_all || (skip_exit && v->tap.tests == 0))) {
-		emitf(v, "1..0 # SKIP %s", v->tap.skip_all && v->tap.skip_reason[0] ?
+		verdict_emitf(v, "1..0 # SKIP %s", v->tap.skip_all && v->tap.skip_reason[0] ?
 		      v->tap.skip_reason : "test exited with status 4 (skip)");
 		v->skipped = 1;
 		return EXIT_PASS;
@@ -464,14 +463,14 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 
 	next = v->tap.last_number;
 	for (i = 0; i < p.n; i++) {
-		emitf(v, "not ok %ld - %s", ++next, p.reason[i]);
+		verdict_emitf(v, "not ok %ld - %s", ++next, p.reason[i]);
 		if (i == 0) {
 			int j;
 
 			if (p.kernel)
 				console_diag(v);
 			for (j = 0; j < h->nnotes; j++)
-				emitf(v, "# %s", h->notes[j]);
+				verdict_emitf(v, "# %s", h->notes[j]);
 		}
 	}
 	for (i = 0; i < h->npeers; i++)
@@ -480,9 +479,9 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		int j;
 
 		for (j = 0; j < h->nnotes; j++)
-			emitf(v, "# %s", h->notes[j]);
+			verdict_emitf(v, "# %s", h->notes[j]);
 	}
-	emitf(v, "1..%ld", next);
+	verdict_emitf(v, "1..%ld", next);
 	if (infra)
 		return EXIT_INFRA;
 	return (p.n || v->tap.failed || v->tap.bailed || peers_failed) ? EXIT_FAIL : EXIT_PASS;

@@ -69,6 +69,11 @@ struct verdict {
 	unsigned long dropped_lines;
 };
 
+/* One line of output (a diagnostic: start it with "# "), made printable
+ * (control bytes but tab become '?') and cut at 1 KiB, through the
+ * verdict's emit callback. For modules that report into a test's TAP. */
+void verdict_emitf(struct verdict *v, const char *f, ...) __attribute__((format(printf, 2, 3)));
+
 void verdict_init(struct verdict *v, verdict_emit emit, void *ctx,
 		  const struct console_state *console);
 void verdict_event(struct verdict *v, const struct serial_event *ev);
