@@ -11,21 +11,10 @@ import sys
 import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "harness", "t"))
+from taplib import done, ok  # noqa: E402
 NIGHTLY = [sys.executable, os.path.join(TOP, "ci", "nightly.py")]
 DATA = os.path.join(TOP, "ci", "t", "data")
-n = failed = 0
-
-
-def ok(cond, desc, *diag):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {desc}", flush=True)
-    if not cond:
-        failed += 1
-        for d in diag:
-            for line in str(d).splitlines()[:40]:
-                print("#   " + line)
-    return cond
 
 
 def run(args, **kw):
@@ -124,5 +113,4 @@ sys.exit(0 if res == "pass" else 2)
     ok(r4.returncode == 2 and "kernels" in r4.stderr, "a config without kernels: exit 2 naming the key", r4.stderr)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

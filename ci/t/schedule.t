@@ -10,18 +10,9 @@ import sys
 import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "harness", "t"))
+from taplib import done, ok  # noqa: E402
 SCHED = [sys.executable, os.path.join(TOP, "ci", "schedule.py")]
-n = failed = 0
-
-
-def ok(cond, desc, *diag):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {desc}", flush=True)
-    if not cond:
-        failed += 1
-        for d in diag:
-            print("#   " + str(d)[:2000])
 
 
 sys.dont_write_bytecode = True
@@ -86,5 +77,4 @@ for bad in ("0/2", "3/2", "x", "1/0"):
     ok(rc == 2 and "bad SHARD" in err, f"--shard {bad}: usage error (exit 2) naming SHARD", rc, err)
 os.unlink(state)
 os.rmdir(tmp)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -8,6 +8,8 @@ import sys
 import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "harness", "t"))
+from taplib import done, ok  # noqa: E402
 sys.path.insert(0, os.path.join(TOP, "harness"))
 kernel = os.environ.get("VKCI_KERNEL")
 build = os.environ.get("VKCI_BUILD", os.path.join(TOP, "build"))
@@ -21,17 +23,6 @@ except ImportError as e:
 if not kernel or not os.path.exists(kernel) or not os.path.exists(payload):
     print("1..0 # SKIP no vkernel or test payload (make test sets them)")
     sys.exit(0)
-
-n = 0
-failed = 0
-
-
-def ok(cond, desc):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {desc}", flush=True)
-    failed += not cond
-    return cond
 
 
 def leftovers(run):
@@ -67,5 +58,4 @@ try:
     ok(leftovers(run) == 0, "sysrq-c: no vkernel left after the crash")
 finally:
     shutil.rmtree(run, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -16,6 +16,8 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "harness", "t"))
+from taplib import done, is_, ok  # noqa: E402
 VKCI = os.environ.get("VKCI", os.path.join(TOP, "harness", "vkci"))
 BUILD = os.environ.get("VKCI_BUILD", os.path.join(TOP, "build"))
 KERNEL = os.environ.get("VKCI_KERNEL")
@@ -27,24 +29,6 @@ if not KERNEL or not os.path.exists(KERNEL) or not os.path.exists(PAYLOAD):
 if subprocess.run(["perl", "-MTAP::Formatter::JUnit", "-e1"], capture_output=True).returncode:
     print("1..0 # SKIP TAP::Formatter::JUnit missing (apt-get install libtap-formatter-junit-perl)")
     sys.exit(0)
-
-n = failed = 0
-
-
-def ok(cond, desc, *diag):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {desc}", flush=True)
-    if not cond:
-        failed += 1
-        for d in diag:
-            for line in str(d).splitlines()[:30]:
-                print("#   " + line)
-    return cond
-
-
-def is_(got, want, desc):
-    return ok(got == want, desc, f"got:      {got!r}", f"expected: {want!r}")
 
 
 GUESTS = ["pass", "fail", "skip", "panic", "flaky", "segv"]
@@ -205,5 +189,4 @@ try:
         ok(True, "# SKIP lcov not installed")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()
