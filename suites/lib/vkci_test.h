@@ -19,6 +19,9 @@
  *   vt_run(path, argv)      run a program (its stdout onto stderr, so TAP
  *                           stays clean): exit status, 128+signal or -1
  *   vt_read_faults(p)       1 if reading *p raises SIGSEGV (caught), else 0
+ *   vt_now_ms()             CLOCK_MONOTONIC in milliseconds
+ *   vt_smaps_field(addr, "Rss")  a field (kB) of the /proc/self/smaps block
+ *                           of the mapping starting at addr, -1 if missing
  *   exit_status()           0 all passed, 1 some failed (kselftest codes)
  *
  * Output is line-buffered, so a crash never eats the last line.
@@ -42,6 +45,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VT_SKIP_EXIT 4
@@ -264,6 +268,14 @@ VT_FN int vt_read_faults(volatile const char *p)
 	return hit;
 }
 
+VT_FN long long vt_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
 VT_FN int exit_status(void)
 {
 	if (vt_planned >= 0 && vt_count != vt_planned)
@@ -303,6 +315,32 @@ VT_FN long long vt_proc_field(const char *path, const char *key)
 			break;
 		}
 	fclose(f);
+	return v;
+}
+
+VT_FN long long vt_smaps_field(const void *addr, const char *field)
+{
+	/* static, not malloc()ed: a fresh anonymous mapping could merge with
+	 * the one the test measures */
+	static char smaps[1 << 18];
+	size_t k = strlen(field);
+	char *line, *save = NULL;
+	unsigned long s, e;
+	long long v = -1;
+	int in = 0;
+
+	if (vt_read_file("/proc/self/smaps", smaps, sizeof(smaps)) <= 0)
+		return -1;
+	for (line = strtok_r(smaps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2) {   /* a block header */
+			if (in)
+				break;
+			in = s == (unsigned long)addr;
+		} else if (in && !strncmp(line, field, k) && line[k] == ':') {
+			v = strtoll(line + k + 1, NULL, 10);
+			break;
+		}
+	}
 	return v;
 }
 

@@ -18,16 +18,9 @@
 #include <time.h>
 
 #include "vkci_test.h"
+#include "vkci_net.h"
 
 #define PORT 7300
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
 
 static int seti(int s, int level, int opt, int v)
 {
@@ -37,13 +30,13 @@ static int seti(int s, int level, int opt, int v)
 /* read until '\n' (at most len-1 bytes), within ms */
 static int read_line(int s, char *buf, size_t len, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = vt_now_ms() + ms;
 	size_t n = 0;
 
-	while (n < len - 1 && now_ms() < end) {
+	while (n < len - 1 && vt_now_ms() < end) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 
-		if (poll(&p, 1, (int)(end - now_ms())) != 1 || read(s, buf + n, 1) != 1)
+		if (poll(&p, 1, (int)(end - vt_now_ms())) != 1 || read(s, buf + n, 1) != 1)
 			break;
 		if (buf[n++] == '\n')
 			break;
@@ -96,20 +89,20 @@ static int node0(void)
 	is_string(line, "dying\n", "node 0: node 1 says it is about to power off");
 
 	/* keep writing on ca; watch cb; 10 s at most */
-	t0 = now_ms();
-	while ((ta < 0 || tb < 0) && now_ms() - t0 < 10000) {
+	t0 = vt_now_ms();
+	while ((ta < 0 || tb < 0) && vt_now_ms() - t0 < 10000) {
 		struct pollfd p = { .fd = cb, .events = POLLIN };
 
 		if (ta < 0 && send(ca, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
 			ea = errno;
-			ta = now_ms() - t0;
+			ta = vt_now_ms() - t0;
 		}
 		if (tb < 0 && poll(&p, 1, 100) == 1) {
 			char c;
 			ssize_t n = recv(cb, &c, 1, MSG_DONTWAIT);
 
 			eb = n < 0 ? errno : n == 0 ? -1 : -2;   /* -1: EOF (FIN), -2: data */
-			tb = now_ms() - t0;
+			tb = vt_now_ms() - t0;
 		} else if (tb >= 0) {
 			usleep(100000);
 		}
@@ -154,25 +147,18 @@ static void drain_stdout(void)
 static int node1(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	long long t0 = now_ms();
+	long long t0 = vt_now_ms();
 	char la[64] = "", lb[64] = "";
-	int ca = -1, cb = -1, i;
+	int ca = -1, cb = -1;
 
 	plan(3);
 	a.sin_addr.s_addr = htonl(0x0a000001);
-	for (i = 0; i < 300; i++) {   /* node 0 may not listen yet: 15 s at most */
-		ca = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(ca, (struct sockaddr *)&a, sizeof(a)) == 0)
-			break;
-		close(ca);
-		ca = -1;
-		usleep(50000);
-	}
+	ca = vt_connect_retry(&a, 300);   /* node 0 may not listen yet: 15 s at most */
 	if (ca < 0)
 		bail("cannot connect to node 0: %s", strerror(errno));
 	cb = socket(AF_INET, SOCK_STREAM, 0);
 	ok_sys(connect(cb, (struct sockaddr *)&a, sizeof(a)),
-	       "node 1: a second connection to 10.0.0.1:%d (first after %lld ms)", PORT, now_ms() - t0);
+	       "node 1: a second connection to 10.0.0.1:%d (first after %lld ms)", PORT, vt_now_ms() - t0);
 	read_line(ca, la, sizeof(la), 10000);
 	read_line(cb, lb, sizeof(lb), 10000);
 	is_string(la, "ready\n", "node 1: node 0 is ready on the first connection");

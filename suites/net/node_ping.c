@@ -21,14 +21,6 @@
 #define DONE "vkci-ping-done"
 #define ACK "vkci-ping-ack"
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 static unsigned short csum(const void *p, size_t len)
 {
 	const unsigned char *b = p;
@@ -106,10 +98,10 @@ static int recv_icmp(int s, struct echo *e, int ms)
 /* wait for an echo reply from node with id/seq; 1 when it came */
 static int wait_reply(int s, int node, unsigned id, unsigned seq, struct echo *e, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = vt_now_ms() + ms;
 
-	while (now_ms() < end)
-		if (recv_icmp(s, e, (int)(end - now_ms())) && e->type == ICMP_ECHOREPLY &&
+	while (vt_now_ms() < end)
+		if (recv_icmp(s, e, (int)(end - vt_now_ms())) && e->type == ICMP_ECHOREPLY &&
 		    e->from == node_addr(node).sin_addr.s_addr && e->id == id && e->seq == seq)
 			return 1;
 	return 0;
@@ -118,13 +110,13 @@ static int wait_reply(int s, int node, unsigned id, unsigned seq, struct echo *e
 static int node0(void)
 {
 	struct echo e;
-	long long end = now_ms() + 20000;
+	long long end = vt_now_ms() + 20000;
 	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), seen = 0, done = 0, replied = 0, i;
 
 	if (s < 0)
 		bail("raw ICMP socket: %s", strerror(errno));
 	plan(2);
-	while (!done && now_ms() < end)
+	while (!done && vt_now_ms() < end)
 		if (recv_icmp(s, &e, 500) && e.type == ICMP_ECHO && e.id == ID1 &&
 		    e.from == node_addr(1).sin_addr.s_addr) {
 			seen++;
@@ -143,19 +135,19 @@ static int node0(void)
 static int node1(void)
 {
 	struct echo e;
-	long long t0 = now_ms();
+	long long t0 = vt_now_ms();
 	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), seq = 0, got = 0, more = 0, i, ps, fd, acked = 0;
 
 	if (s < 0)
 		bail("raw ICMP socket: %s", strerror(errno));
 	plan(6);
 	/* node 0 may still be booting: a request every 100 ms, 15 s at most */
-	while (!got && now_ms() - t0 < 15000) {
+	while (!got && vt_now_ms() - t0 < 15000) {
 		seq++;
 		send_echo(s, 0, ID1, (unsigned short)seq, "vkci-ping");
 		got = wait_reply(s, 0, ID1, (unsigned)seq, &e, 100);
 	}
-	ok(got, "echo reply from 10.0.0.1 (request %d, after %lld ms)", seq, now_ms() - t0);
+	ok(got, "echo reply from 10.0.0.1 (request %d, after %lld ms)", seq, vt_now_ms() - t0);
 	ok(got && e.csum_ok && !strcmp(e.payload, "vkci-ping"),
 	   "the reply carries our id, sequence and payload with a valid checksum");
 	for (i = 0; i < 3 && got; i++) {
@@ -194,11 +186,11 @@ static int node1(void)
 
 	/* tell node 0 we are done until it pings back (10 s at most) */
 	for (i = 0; i < 100 && !acked; i++) {
-		long long end = now_ms() + 100;
+		long long end = vt_now_ms() + 100;
 
 		send_echo(s, 0, ID1, (unsigned short)++seq, DONE);
-		while (!acked && now_ms() < end)
-			acked = recv_icmp(s, &e, (int)(end - now_ms())) && e.type == ICMP_ECHO && e.id == ID0 &&
+		while (!acked && vt_now_ms() < end)
+			acked = recv_icmp(s, &e, (int)(end - vt_now_ms())) && e.type == ICMP_ECHO && e.id == ID0 &&
 				e.from == node_addr(0).sin_addr.s_addr && !strcmp(e.payload, ACK);
 	}
 	ok(acked, "node 0 pinged back: its echo request reached node 1");

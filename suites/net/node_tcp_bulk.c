@@ -14,18 +14,11 @@
 #include <time.h>
 
 #include "vkci_test.h"
+#include "vkci_net.h"
 
 #define PORT 7100
 #define BULK (8u << 20)
 #define NMSG 200
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
 
 /* the shared byte stream: xorshift64, one byte per step */
 struct gen { uint64_t x; };
@@ -151,24 +144,16 @@ static int node1(void)
 	static unsigned char out[BULK], msg[4096], back[4096];
 	struct gen g = { 0x9e3779b97f4a7c15ULL };
 	uint64_t h, report[2] = { 0, 0 };
-	long long t0 = now_ms(), t;
+	long long t0 = vt_now_ms(), t;
 	int s = -1, i, good = 0, one = 1;
 	unsigned j;
 
 	plan(5);
 	a.sin_addr.s_addr = htonl(0x0a000001);
-	/* node 0 may not listen yet: retry for 15 s at most */
-	for (i = 0; i < 300; i++) {
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
-			break;
-		close(s);
-		s = -1;
-		usleep(50000);
-	}
+	s = vt_connect_retry(&a, 300);   /* node 0 may not listen yet: 15 s at most */
 	if (s < 0)
 		bail("cannot connect to node 0: %s", strerror(errno));
-	diag("node 1: connected to 10.0.0.1:%d after %lld ms", PORT, now_ms() - t0);
+	diag("node 1: connected to 10.0.0.1:%d after %lld ms", PORT, vt_now_ms() - t0);
 	timeouts(s, 10);
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (i = 0; i < NMSG; i++) {
@@ -192,9 +177,9 @@ static int node1(void)
 	for (j = 0; j < BULK; j++)
 		out[j] = gen_byte(&g);
 	h = fnv(0xcbf29ce484222325ULL, out, BULK);
-	t = now_ms();
+	t = vt_now_ms();
 	ok(write_full(s, out, BULK) == 0 && shutdown(s, SHUT_WR) == 0, "node 1: sent %u bytes", BULK);
-	t = now_ms() - t;
+	t = vt_now_ms() - t;
 	diag("node 1: 8 MB sent in %lld ms", t);
 	is_int(read_full(s, report, sizeof(report)), sizeof(report), "node 1: node 0's report arrived");
 	ok(report[0] == BULK && report[1] == h,

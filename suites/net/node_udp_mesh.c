@@ -19,14 +19,6 @@
 
 static int me, nn;
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 static struct sockaddr_in addr_of(int node)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -82,15 +74,15 @@ int main(int argc, char **argv)
 
 	/* until everything is in: resend what is unacknowledged every 100 ms;
 	 * then linger 300 ms to acknowledge a peer's resends */
-	end = now_ms() + 20000;
-	while (now_ms() < end && (!done_at || now_ms() - done_at < 300)) {
+	end = vt_now_ms() + 20000;
+	while (vt_now_ms() < end && (!done_at || vt_now_ms() - done_at < 300)) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 		int all = 1;
 
-		if (now_ms() - last >= 100) {
+		if (vt_now_ms() - last >= 100) {
 			int need_b = 0;
 
-			last = now_ms();
+			last = vt_now_ms();
 			for (j = 0; j < nn; j++) {
 				struct sockaddr_in to = addr_of(j);
 
@@ -132,7 +124,7 @@ int main(int argc, char **argv)
 			for (k = 0; k < 2; k++)
 				all &= j == me || (got[k][j] && acked[k][j]);
 		if (all && !done_at)
-			done_at = now_ms();
+			done_at = vt_now_ms();
 	}
 	for (j = 0; j < nn; j++) {
 		if (j == me)

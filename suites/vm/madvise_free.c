@@ -15,8 +15,6 @@
 #define WN "/root/vm_willneed.dat"
 
 static long page;
-static char smaps[1 << 18];
-
 /* write back, drop from the page cache, and map the file */
 static unsigned char *map_cold(int fd)
 {
@@ -57,28 +55,6 @@ static long major_faults_touching(volatile unsigned char *f)
 	return b.ru_majflt - a.ru_majflt;
 }
 
-/* field (kB) of the smaps block that starts at addr; -1 if missing */
-static long long smaps_field(const void *addr, const char *field)
-{
-	char *line, *save = NULL;
-	size_t k = strlen(field);
-	unsigned long s, e;
-	int in = 0;
-
-	if (vt_read_file("/proc/self/smaps", smaps, sizeof(smaps)) <= 0)
-		return -1;
-	for (line = strtok_r(smaps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2) {
-			if (in)
-				break;
-			in = s == (unsigned long)addr;
-		} else if (in && !strncmp(line, field, k) && line[k] == ':') {
-			return strtoll(line + k + 1, NULL, 10);
-		}
-	}
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned char *p, *sh, *f, *dummy;
@@ -109,10 +85,10 @@ int main(int argc, char **argv)
 		bail("mmap: %s", strerror(errno));
 	dummy[0] = 1;
 	madvise(dummy, page, MADV_FREE);
-	is_int(smaps_field(p, "LazyFree"), NPAGES * kb, "smaps LazyFree counts all of them");
+	is_int(vt_smaps_field(p, "LazyFree"), NPAGES * kb, "smaps LazyFree counts all of them");
 
 	p[0] = 0x11;   /* a store after MADV_FREE keeps the page */
-	is_int(smaps_field(p, "LazyFree"), (NPAGES - 1) * kb, "a store takes its page off LazyFree");
+	is_int(vt_smaps_field(p, "LazyFree"), (NPAGES - 1) * kb, "a store takes its page off LazyFree");
 	for (i = 1; i < NPAGES; i++) {
 		unsigned char first = p[i * page];
 

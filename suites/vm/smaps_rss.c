@@ -6,30 +6,6 @@
 
 #include "vkci_test.h"
 
-static char smaps[1 << 18];
-
-/* field (kB) of the smaps block that starts at addr; -1 if missing */
-static long long smaps_field(const void *addr, const char *field)
-{
-	char *line, *save = NULL;
-	size_t k = strlen(field);
-	unsigned long s, e;
-	int in = 0;
-
-	if (vt_read_file("/proc/self/smaps", smaps, sizeof(smaps)) <= 0)
-		return -1;
-	for (line = strtok_r(smaps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2) {   /* a block header */
-			if (in)
-				break;
-			in = s == (unsigned long)addr;
-		} else if (in && !strncmp(line, field, k) && line[k] == ':') {
-			return strtoll(line + k + 1, NULL, 10);
-		}
-	}
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE), kb = page / 1024;
@@ -42,17 +18,17 @@ int main(int argc, char **argv)
 	p = mmap(NULL, 32 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		bail("mmap: %s", strerror(errno));
-	is_int(smaps_field(p, "Size"), 32 * kb, "Size is the mapping length in kB");
-	is_int(smaps_field(p, "Rss"), 0, "Rss is 0 before any touch");
+	is_int(vt_smaps_field(p, "Size"), 32 * kb, "Size is the mapping length in kB");
+	is_int(vt_smaps_field(p, "Rss"), 0, "Rss is 0 before any touch");
 
 	for (i = 0; i < 10; i++)
 		p[i * 3 * page] = 1;   /* pages 0, 3, ..., 27 */
-	is_int(smaps_field(p, "Rss"), 10 * kb, "Rss is 10 pages after touching 10 pages");
-	is_int(smaps_field(p, "Anonymous"), 10 * kb, "all of it Anonymous");
-	is_int(smaps_field(p, "Private_Dirty"), 10 * kb, "and Private_Dirty");
+	is_int(vt_smaps_field(p, "Rss"), 10 * kb, "Rss is 10 pages after touching 10 pages");
+	is_int(vt_smaps_field(p, "Anonymous"), 10 * kb, "all of it Anonymous");
+	is_int(vt_smaps_field(p, "Private_Dirty"), 10 * kb, "and Private_Dirty");
 
 	madvise(p, 16 * page, MADV_DONTNEED);   /* drops pages 0..15: 6 of them touched */
-	is_int(smaps_field(p, "Rss"), 4 * kb, "MADV_DONTNEED on the first half leaves 4 pages");
+	is_int(vt_smaps_field(p, "Rss"), 4 * kb, "MADV_DONTNEED on the first half leaves 4 pages");
 	munmap(p, 32 * page);
 
 	s = mmap(NULL, 8 * page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -60,13 +36,13 @@ int main(int argc, char **argv)
 		bail("mmap shared: %s", strerror(errno));
 	for (i = 0; i < 4; i++)
 		s[i * page] = 1;
-	is_int(smaps_field(s, "Rss"), 4 * kb, "shared anonymous memory: Rss is the 4 touched pages");
-	is_int(smaps_field(s, "Anonymous"), 0, "but none of it is Anonymous (it is shmem)");
+	is_int(vt_smaps_field(s, "Rss"), 4 * kb, "shared anonymous memory: Rss is the 4 touched pages");
+	is_int(vt_smaps_field(s, "Anonymous"), 0, "but none of it is Anonymous (it is shmem)");
 	{
-		long long rss = smaps_field(s, "Rss"), pss = smaps_field(s, "Pss");
+		long long rss = vt_smaps_field(s, "Rss"), pss = vt_smaps_field(s, "Pss");
 
 		is_int(pss, rss, "Pss equals Rss while only this process maps it");
 	}
-	is_int(smaps_field(s, "Size"), 8 * kb, "Size is still the whole 8 pages");
+	is_int(vt_smaps_field(s, "Size"), 8 * kb, "Size is still the whole 8 pages");
 	return exit_status();
 }
