@@ -26,6 +26,13 @@ ifeq ($(SANITIZE),1)
 B        := build/asan
 HCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 VKCI     := $(B)/vkci
+else ifeq ($(PLATFORM),posix)
+# PLATFORM=posix: the driver with the POSIX fallback of harness/platform.c
+# (self-pipe signals, no inotify, prctl, close_range or /proc): the path a
+# BSD host takes, built and tested here
+B        := build/posix
+HCFLAGS  += -DVKCI_POSIX
+VKCI     := $(B)/vkci
 else
 B        := build
 VKCI     := harness/vkci
@@ -44,12 +51,21 @@ QUARANTINE ?= $(wildcard ci/quarantine.txt)
 # ready vkernel binary. Empty: Debian's linux-source-6.12, unpacked into the
 # cache by ci/kernel-source.sh and built once.
 KERNEL   ?=
-# kernel config fragments: the harness's, every suite's, and the user's
+# The backend (harness/backend.h): uml (User-Mode Linux) or qemu. Empty: a
+# source tree is built for uml, a kernel file is run by the backend it
+# belongs to (vkci tells a UML program from a bzImage).
+BACKEND  ?=
+KBACKEND := $(or $(BACKEND),uml)
+# kernel config fragments: the harness's, every suite's (each also for the
+# backend alone: kernel.BACKEND.config), and the user's
 comma    := ,
 KCONFIG  ?=
-KFRAGS   := harness/kernel.config $(wildcard suites/*/kernel.config) $(subst $(comma), ,$(KCONFIG))
+KFRAGS   := harness/kernel.config $(wildcard harness/kernel.$(KBACKEND).config) \
+	$(foreach f,$(wildcard suites/*/kernel.config),$(f) $(wildcard $(dir $(f))kernel.$(KBACKEND).config)) \
+	$(subst $(comma), ,$(KCONFIG))
 
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
+HARNESS_LIBS := -ljansson
 HARNESS_HDR := $(wildcard harness/*.h)
 HARNESS_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,$(HARNESS_SRC))
 AGENT       := build/guest/vkci-init
@@ -69,7 +85,7 @@ TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)
 # source tree (or empty: the default source). Exit statuses are vkci build's.
 RESOLVE_KERNEL = k="$(KERNEL)"; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
 	elif ! test -f "$$k" || ! test -x "$$k"; then \
 		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
 	fi
@@ -86,16 +102,17 @@ harness: $(VKCI)
 $(B)/obj/%.o: harness/%.c $(HARNESS_HDR) | $(B)/obj
 	$(CC) $(HCFLAGS) -c -o $@ $<
 $(B)/vkci: harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
-	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
+	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ) $(HARNESS_LIBS)
 harness/vkci: harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
-	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
+	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ) $(HARNESS_LIBS)
 $(B)/obj build/guest build/image:
 	mkdir -p $@
 
 # ---- guest agent and base image -----------------------------------------
 agent: $(AGENT)
-$(AGENT): harness/guest/agent.c | build/guest
-	$(CC) $(TCFLAGS) -o $@ $<
+AGENT_SRC := harness/guest/agent.c harness/guest/job.c harness/guest/send.c harness/proto.c
+$(AGENT): $(AGENT_SRC) harness/guest/agent.h harness/proto.h | build/guest
+	$(CC) $(TCFLAGS) -o $@ $(AGENT_SRC)
 image: $(IMAGE)
 $(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 	images/mkimage.sh $@ $(AGENT) $(BUSYBOX)
@@ -119,7 +136,7 @@ print-kfrags:
 # the coverage variant of the kernel: its own cache KEY (make coverage)
 RESOLVE_COVERAGE_KERNEL = k="$(KERNEL)"; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build --variant coverage $(addprefix -c ,$(KFRAGS) harness/coverage.config) "$$k") || exit $$?; \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) --variant coverage $(addprefix -c ,$(KFRAGS) $(wildcard harness/coverage.$(KBACKEND).config)) "$$k") || exit $$?; \
 	else echo "vkci: make coverage needs KERNEL=<Linux source tree> (or none: the default source)" >&2; exit 2; fi
 coverage-kernel: deps harness
 	@$(RESOLVE_COVERAGE_KERNEL); echo "$$k"
@@ -136,7 +153,7 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	echo "vkci: kernel $$k" >&2; \
 	status=0; \
 	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $(TESTS)) || exit 2; \
-	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
+	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_BACKEND="$(BACKEND)" \
 	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
@@ -204,7 +221,7 @@ $(T_PAYLOAD): images/mkpayload.sh $(T_GUEST_BIN) $(T_XFER)
 test-payload: $(T_PAYLOAD)
 $(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ)
+	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_LIBS)
 $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -217,13 +234,13 @@ FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c transfer.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c transfer.c xfer_rx.c util.c diag.c proto.c)
 build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c verdict.c tap.c console.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c xfer_rx.c verdict.c tap.c console.c util.c diag.c proto.c)
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c uml.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c proto.c util.c diag.c)
 fuzzers: $(FUZZ_BIN)
 fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t

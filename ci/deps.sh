@@ -3,7 +3,7 @@
 # only those that are missing. The only step that needs root (or sudo).
 set -eu
 
-base="build-essential busybox-static e2fsprogs perl"
+base="build-essential busybox-static e2fsprogs perl libjansson-dev"
 check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils python3 python3-pexpect libtap-harness-archive-perl libtap-formatter-junit-perl"
 extra="lcov clang libclang-rt-14-dev"
 

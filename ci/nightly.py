@@ -48,7 +48,10 @@ import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAILING = ("fail", "crash", "infra")
+sys.path.insert(0, os.path.join(TOP, "harness"))
+import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
+
+FAILING = vkciresult.FAILING
 
 
 class ConfigError(Exception):

@@ -34,7 +34,10 @@ import sys
 import tarfile
 import time
 
-RESULTS = ("pass", "fail", "skip", "crash", "infra", "flaky", "quarantined")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "harness"))
+import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
+
+RESULTS = vkciresult.BUCKETS
 
 
 def load_results(out):
@@ -46,10 +49,10 @@ def load_results(out):
         if "result.json" in files:
             path = os.path.join(root, "result.json")
             try:
-                with open(path, encoding="utf-8") as f:
-                    results.append(json.load(f))
-            except (OSError, ValueError) as e:
-                print(f"report: skipping unreadable '{path}': {e}", file=sys.stderr)
+                results.append(vkciresult.load(path))
+            except vkciresult.ResultError as e:
+                print(f"report: skipping {e} (written by another vkci? run make check again)",
+                      file=sys.stderr)
     return sorted(results, key=lambda r: r.get("test", ""))
 
 
@@ -60,17 +63,17 @@ def summarize(results):
         test = r.get("test", "?/?")
         suite, _, name = test.partition("/")
         s = suites.setdefault(suite, {"summary": dict.fromkeys(RESULTS, 0), "tests": {}})
-        outcome = r.get("outcome", "infra")
         # one bucket per test: a quarantined test counts only as quarantined
-        bucket = "quarantined" if r.get("quarantined") else outcome
+        bucket = vkciresult.bucket(r)
         s["summary"][bucket] = s["summary"].get(bucket, 0) + 1
         s["tests"][name] = {k: r.get(k) for k in (
             "outcome", "reason", "exit_status", "duration_ms", "tests", "crash_kind",
-            "crash_fingerprint", "console_log", "instance_dir_kept", "nodes")}
+            "crash_title", "crash_fingerprint", "console_log", "instance_dir_kept", "nodes")}
         s["tests"][name].update({"flaky": bool(r.get("flaky")),
                                  "quarantined": bool(r.get("quarantined")),
                                  "attempts": r.get("attempts") or [],
-                                 "kind": r.get("kind", "c")})
+                                 "kind": r.get("kind", "c"),
+                                 "backend": r.get("backend", "uml")})
         if r.get("session_log"):
             s["tests"][name]["session_log"] = r["session_log"]
         fp = r.get("crash_fingerprint")

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "diag.h"
+#include "proto.h"
 #include "verdict.h"
 #include "banned.h"
 
@@ -36,11 +37,17 @@ const char *signal_name(int sig)
 		[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE", [SIGKILL] = "SIGKILL",
 		[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
 		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
-		[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+#ifdef SIGSTKFLT
+		[SIGSTKFLT] = "SIGSTKFLT",
+#endif
+		[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
 		[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
 		[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU",
 		[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
-		[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR",
+		[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO",
+#ifdef SIGPWR
+		[SIGPWR] = "SIGPWR",
+#endif
 		[SIGSYS] = "SIGSYS",
 	};
 
@@ -81,18 +88,6 @@ void verdict_emitf(struct verdict *v, const char *f, ...)
 	emit_clean(v, "", buf, (size_t)n);
 }
 
-static void copy_clip(char *dst, size_t size, const char *s, size_t len)
-{
-	size_t n = len < size - 1 ? len : size - 1, i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[n] = '\0';
-}
-
 static void out_line(struct verdict *v, const char *s, size_t len)
 {
 	if (v->relayed >= VERDICT_MAX_RELAY) {
@@ -113,9 +108,9 @@ static void out_line(struct verdict *v, const char *s, size_t len)
 
 			while (skip < len && s[skip] == ' ')
 				skip++;
-			copy_clip(v->bail, sizeof(v->bail), s + skip, len - skip);
+			proto_clip(v->bail, sizeof(v->bail), s + skip, len - skip);
 			if (!v->bail[0])
-				copy_clip(v->bail, sizeof(v->bail), "(no reason given)", 17);
+				proto_clip(v->bail, sizeof(v->bail), "(no reason given)", 17);
 		}
 		emit_clean(v, "# ", s, len);
 		return;
@@ -156,7 +151,7 @@ void verdict_event(struct verdict *v, const struct serial_event *ev)
 		if (v->hello) {
 			v->garbage++;
 			if (!v->garbage_why[0])
-				copy_clip(v->garbage_why, sizeof(v->garbage_why), "second hello", 12);
+				proto_clip(v->garbage_why, sizeof(v->garbage_why), "second hello", 12);
 			break;
 		}
 		v->hello = 1;
@@ -171,7 +166,7 @@ void verdict_event(struct verdict *v, const struct serial_event *ev)
 			break;
 		}
 		v->started = 1;
-		copy_clip(v->test, sizeof(v->test), ev->data, ev->len);
+		proto_clip(v->test, sizeof(v->test), ev->data, ev->len);
 		break;
 	case SER_OUT:
 		assemble(v, &v->out_line, ev, out_line);
@@ -185,7 +180,7 @@ void verdict_event(struct verdict *v, const struct serial_event *ev)
 		if (v->end != SER_GARBAGE || !v->started) {
 			v->garbage++;
 			if (!v->garbage_why[0])
-				copy_clip(v->garbage_why, sizeof(v->garbage_why),
+				proto_clip(v->garbage_why, sizeof(v->garbage_why),
 					  "unexpected exit record", 22);
 			break;
 		}
@@ -206,14 +201,14 @@ void verdict_event(struct verdict *v, const struct serial_event *ev)
 		break;
 	case SER_AGENT_ERROR:
 		if (!v->agent_error[0])
-			copy_clip(v->agent_error, sizeof(v->agent_error), ev->data, ev->len);
+			proto_clip(v->agent_error, sizeof(v->agent_error), ev->data, ev->len);
 		break;
 	case SER_FILE:
 		break;   /* the file transport's (transfer.c) */
 	case SER_GARBAGE:
 		v->garbage++;
 		if (!v->garbage_why[0])
-			copy_clip(v->garbage_why, sizeof(v->garbage_why), ev->why, strlen(ev->why));
+			proto_clip(v->garbage_why, sizeof(v->garbage_why), ev->why, strlen(ev->why));
 		break;
 	}
 }
@@ -424,7 +419,8 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	if (h->kernel_reaped && !h->killed_by_host && v->hello && p.n == 0) {
 		int st = h->kernel_status;
 
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && v->done && v->end == SER_EXIT)
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && v->done && v->end == SER_EXIT &&
+		    h->abort_after_poweroff_ok)
 			/* UML 6.12 now and then aborts in its exit path after the
 			 * guest powered off cleanly (agent's done record seen): the
 			 * test's own result stands, the abort is recorded */
@@ -448,9 +444,9 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			peers_failed++, infra |= h->peers[i].rc == EXIT_INFRA;
 
 	if (p.n)
-		copy_clip(v->reason, sizeof(v->reason), p.reason[0], strlen(p.reason[0]));
+		proto_clip(v->reason, sizeof(v->reason), p.reason[0], strlen(p.reason[0]));
 	else if (v->tap.failed)
-		copy_clip(v->reason, sizeof(v->reason), v->tap.first_failure, strlen(v->tap.first_failure));
+		proto_clip(v->reason, sizeof(v->reason), v->tap.first_failure, strlen(v->tap.first_failure));
 
 	/* Skip-all: the test's own verdict, if nothing else went wrong. */
 	if (p.n == 0 && v->tap.failed == 0 && !v->tap.bailed && !peers_failed &&

@@ -54,7 +54,7 @@ build -c "$scratch/missing.config" "$src"
 is "$rc" 5 "missing fragment file: exit 5"
 build --variant coverage "$src"
 is "$rc" 5 "coverage variant without CONFIG_GCOV=y: exit 5"
-like "$out" "coverage variant needs CONFIG_GCOV=y .*harness/coverage.config" "coverage variant: names the fragment to add"
+like "$out" "coverage variant needs CONFIG_GCOV=y .*harness/coverage.uml.config" "coverage variant: names the fragment to add"
 out=$(CC=no-such-cc VKCI_CACHE=$cache "$VKCI" build "$src" 2>&1); rc=$?
 is "$rc" 6 "missing compiler: exit 6"
 like "$out" "compiler 'no-such-cc' not found \(apt-get install gcc, or set CC=" "missing compiler: named, with the fix"

@@ -8,15 +8,18 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "../build.h"
+#include "../kconfig.h"
 #include "../console.h"
 #include "../meta.h"
-#include "../report.h"
+#include "../result.h"
+#include "../backend.h"
+#include "../proto.h"
 #include "../serial.h"
 #include "../tap.h"
 #include "../transfer.h"
-#include "../uml.h"
 #include "../util.h"
 
 static int n_tests, n_failed;
@@ -340,16 +343,46 @@ static void test_fingerprint(void)
 
 static void test_json(void)
 {
-	struct sbuf sb;
+	char path[] = "/tmp/vkci-unit-result.XXXXXX", *text, big[3000];
+	struct vkci_result r;
+	json_t *j;
+	size_t len;
+	int fd = mkstemp(path);
 
-	sbuf_init(&sb, 1024);
-	json_string(&sb, "a\"b\\c\n\x01\xc3\xa9\xff");
-	is_str(sb.data, "\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\\ufffd\"",
-	       "json: quotes, backslash, control bytes escaped; valid UTF-8 kept, invalid replaced");
-	sbuf_free(&sb);
+	if (fd >= 0)
+		close(fd);
+	result_init(&r);
+	fmt(r.test, sizeof(r.test), "vm/x");
+	fmt(r.reason, sizeof(r.reason), "a\"b\\c\n\x01\xc3\xa9\xff");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	r.kernel = big;
+	r.outcome = OUTCOME_FAIL;
+	r.exit_status = 1;
+	result_add_subtest(&r, "1", "first", OUTCOME_PASS);
+	result_add_subtest(&r, "2.1", "nested", OUTCOME_FLAKY);
+	ok(result_write(path, &r) == 0, "result: written");
+	text = read_file(path, 1 << 20, &len);
+	ok(text && strstr(text, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd\"") != NULL,
+	   "result: quotes, backslash, control bytes escaped; valid UTF-8 kept, invalid replaced");
+	j = text ? json_loads(text, 0, NULL) : NULL;
+	ok(j && strlen(json_string_value(json_object_get(j, "kernel"))) == sizeof(big) - 1,
+	   "result: a 3000-byte string is written whole");
+	ok(j && !strcmp(json_string_value(json_object_get(j, "format")), RESULT_FORMAT) &&
+	   !strcmp(json_string_value(json_object_get(j, "outcome")), "fail"),
+	   "result: format version and outcome");
+	ok(j && json_array_size(json_object_get(j, "subtests")) == 2 &&
+	   !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(j, "subtests"), 1), "outcome")), "todo"),
+	   "result: subtests, a TODO as todo");
+	ok(outcome_worst(OUTCOME_PASS, OUTCOME_CRASH) == OUTCOME_CRASH && outcome_parse("flaky") == OUTCOME_FLAKY &&
+	   outcome_parse("nonsense") < 0, "result: outcomes are one ordered enum");
+	json_decref(j);
+	free(text);
+	result_free(&r);
+	unlink(path);
 }
 
-/* ---- kernel command line ------------------------------------------------ */
+/* ---- kernel command line and the job ---------------------------------------- */
 
 static int has_arg(const struct boot_argv *b, const char *want)
 {
@@ -365,17 +398,20 @@ static void test_cmdline(void)
 {
 	static const char *const args[] = { "a b", "x%y", "", "é\t", NULL };
 	static const char *const extra[] = { "loglevel=4", NULL };
+	static const int chan[4] = { 3, 4, 5, 6 };
 	struct boot_params bp = {
-		.kernel = "/k/linux", .image = "/img/base.img", .cow = "/run/i/root.cow",
-		.payload = "/img/payload.img", .mem = 128LL << 20, .inst_dir = "/run/i",
-		.con_in = 3, .con_out = 4, .ser_in = 5, .ser_out = 6, .test = "vm/mmap_anon",
-		.timeout_s = 30, .test_args = args, .extra = extra,
+		.kernel = "/k/linux", .image = "/img/base.img", .payload = "/img/payload.img",
+		.mem = 128LL << 20, .node_dir = "/run/i", .extra = extra,
 	};
+	struct job_params jp = { .test = "vm/mmap_anon", .timeout_s = 30, .test_args = args,
+				 .payload_dev = "/dev/ubdb", .nodes = 1 };
 	struct boot_argv b;
-	char enc[256], dec[256];
+	char enc[256], dec[256], job[PROTO_MAX_RECORD + 2];
+	long jl;
 	int i;
 
-	ok(uml_build_argv(&bp, &b) == 0, "cmdline: builds");
+	memset(&b, 0, sizeof(b));
+	ok(uml_build_argv(&bp, chan, &b) == 0, "cmdline: builds");
 	is_str(b.argv[0], "/k/linux", "cmdline: argv[0] is the kernel");
 	ok(has_arg(&b, "mem=128M"), "cmdline: mem in MiB");
 	ok(has_arg(&b, "ubd0=/run/i/root.cow,/img/base.img"), "cmdline: COW over the base image");
@@ -383,45 +419,64 @@ static void test_cmdline(void)
 	ok(has_arg(&b, "con0=fd:3,fd:4") && has_arg(&b, "ssl0=fd:5,fd:6"), "cmdline: console and serial fds");
 	ok(has_arg(&b, "con=null") && has_arg(&b, "ssl=null"), "cmdline: other channels off");
 	ok(has_arg(&b, "uml_dir=/run/i") && has_arg(&b, "umid=vkci"), "cmdline: umid inside the instance dir");
-	ok(has_arg(&b, "vkci.test=vm/mmap_anon") && has_arg(&b, "vkci.timeout=30"), "cmdline: test and timeout");
-	ok(has_arg(&b, "vkci.arg=a%20b") && has_arg(&b, "vkci.arg=x%25y") && has_arg(&b, "vkci.arg="),
-	   "cmdline: test args percent-encoded, empty arg kept");
+	ok(has_arg(&b, "vkci.serial=/dev/ttyS0"), "cmdline: the agent's record channel");
 	ok(has_arg(&b, "loglevel=4"), "cmdline: extra kernel argument");
 	is_str(b.argv[b.argc - 1], "loglevel=4", "cmdline: extra arguments come last");
 	ok(b.argv[b.argc] == NULL, "cmdline: argv NULL-terminated");
+	ok(b.nenv == 2 && !strcmp(b.env[0], "GCOV_PREFIX=/run/i/gcov") && !strcmp(b.env[1], "GCOV_PREFIX_STRIP=1"),
+	   "cmdline: GCOV_PREFIX in the node dir, strip the build dir's components");
+
+	jl = job_record(job, sizeof(job), "0123456789abcdef", &jp);
+	ok(jl > 0 && job[jl - 1] == '\n', "job: one record");
+	job[jl > 0 ? jl - 1 : 0] = '\0';
+	is_str(job, "J 0123456789abcdef vkci.test=vm/mmap_anon vkci.timeout=30 vkci.payload=/dev/ubdb "
+	       "vkci.arg=a%20b vkci.arg=x%25y vkci.arg= vkci.arg=%C3%A9%09",
+	       "job: test, timeout, payload device, arguments percent-encoded (empty kept)");
+	jp.nodes = 3;
+	jp.node = 2;
+	jp.scratch_dev = "/dev/ubdc";
+	jp.test_args = NULL;
+	jl = job_record(job, sizeof(job), "0123456789abcdef", &jp);
+	ok(jl > 0 && strstr(job, " vkci.node=2 vkci.nodes=3 ") && strstr(job, " vkci.scratch=/dev/ubdc"),
+	   "job: node, nodes and scratch device");
 
 	for (i = 0; args[i]; i++) {
-		ok(cmdline_encode(args[i], enc, sizeof(enc)) >= 0 && !strpbrk(enc, " \t\"") &&
-		   cmdline_decode(enc, dec, sizeof(dec)) >= 0 && !strcmp(dec, args[i]),
+		ok(proto_encode(args[i], strlen(args[i]), enc, sizeof(enc)) >= 0 && !strpbrk(enc, " \t\"") &&
+		   proto_decode(enc, strlen(enc), dec, sizeof(dec)) >= 0 && !strcmp(dec, args[i]),
 		   "cmdline: encode/decode round trip %d", i);
 	}
-	ok(cmdline_decode("%zz", dec, sizeof(dec)) < 0 && cmdline_decode("%00", dec, sizeof(dec)) < 0 &&
-	   cmdline_decode("%4", dec, sizeof(dec)) < 0, "cmdline: bad escapes refused");
-	ok(cmdline_encode("abcdef", enc, 4) < 0, "cmdline: encode refuses to overflow");
+	ok(proto_decode("%zz", 3, dec, sizeof(dec)) == PROTO_BAD && proto_decode("%4", 2, dec, sizeof(dec)) == PROTO_BAD &&
+	   proto_decode("a b", 3, dec, sizeof(dec)) == PROTO_BAD, "cmdline: bad escapes and raw blanks refused");
+	ok(proto_decode("%00", 3, dec, sizeof(dec)) == 1 && dec[0] == '\0', "cmdline: %00 decodes to NUL (callers refuse it)");
+	ok(proto_encode("abcdef", 6, enc, 4) < 0, "cmdline: encode refuses to overflow");
+	ok(proto_decode("abcdef", 6, dec, 4) == PROTO_TOO_LONG, "cmdline: decode refuses to overflow");
 
+	fprintf(stderr, "# (the next errors are expected)\n");
 	bp.image = "/img/a,b.img";
-	ok(uml_build_argv(&bp, &b) < 0, "cmdline: image path with a comma refused");
+	memset(&b, 0, sizeof(b));
+	ok(uml_build_argv(&bp, chan, &b) < 0, "cmdline: image path with a comma refused");
 	bp.image = "/img/base.img";
-	bp.test = "vm/a b";
-	ok(uml_build_argv(&bp, &b) < 0, "cmdline: test name with a blank refused");
-	bp.test = "vm/x";
+	jp.test = "vm/a b";
+	ok(job_record(job, sizeof(job), "0123456789abcdef", &jp) < 0, "job: test name with a blank refused");
+	jp.test = "vm/x";
 	bp.mem = 1 << 20;
-	ok(uml_build_argv(&bp, &b) < 0, "cmdline: too little memory refused");
+	memset(&b, 0, sizeof(b));
+	ok(uml_build_argv(&bp, chan, &b) < 0, "cmdline: too little memory refused");
 	bp.mem = 128LL << 20;
 	{
 		static char longarg[3000];
 		static const char *const many[] = { longarg, longarg, NULL };
 
 		memset(longarg, '%', sizeof(longarg) - 1);
-		bp.test_args = many;
-		ok(uml_build_argv(&bp, &b) < 0, "cmdline: oversized arguments refused");
+		jp.test_args = many;
+		ok(job_record(job, sizeof(job), "0123456789abcdef", &jp) < 0, "job: oversized arguments refused");
 	}
-	bp.test_args = NULL;
 	{
 		static const char *const bad_extra[] = { "two words", NULL };
 
 		bp.extra = bad_extra;
-		ok(uml_build_argv(&bp, &b) < 0, "cmdline: extra argument with a blank refused");
+		memset(&b, 0, sizeof(b));
+		ok(uml_build_argv(&bp, chan, &b) < 0, "cmdline: extra argument with a blank refused");
 	}
 }
 
@@ -512,7 +567,7 @@ static void test_fragment(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char sym[128] = "", val[256] = "";
-		int rc = build_parse_frag_line(cases[i].line, sym, sizeof(sym), val, sizeof(val));
+		int rc = kconfig_parse_frag_line(cases[i].line, sym, sizeof(sym), val, sizeof(val));
 
 		if (!ok(rc == cases[i].rc && (rc != 1 || (!strcmp(sym, cases[i].sym) && !strcmp(val, cases[i].val))),
 			"fragment line '%.*s' -> %d", (int)strcspn(cases[i].line, "\r\n"), cases[i].line, cases[i].rc))
@@ -521,7 +576,7 @@ static void test_fragment(void)
 	{
 		char sym[4], val[256];
 
-		ok(build_parse_frag_line("CONFIG_LONGNAME=y", sym, sizeof(sym), val, sizeof(val)) == -1,
+		ok(kconfig_parse_frag_line("CONFIG_LONGNAME=y", sym, sizeof(sym), val, sizeof(val)) == -1,
 		   "fragment symbol longer than the buffer is refused");
 	}
 }
@@ -613,8 +668,8 @@ static void test_transfer(void)
 	char q[32], line[5000];
 	size_t i;
 
-	is_long((long)xfer_crc32(0, "123456789", 9), 0xcbf43926L, "transfer: CRC-32 check value");
-	is_long((long)xfer_crc32(xfer_crc32(0, "1234", 4), "56789", 5), 0xcbf43926L,
+	is_long((long)proto_crc32(0, "123456789", 9), 0xcbf43926L, "transfer: CRC-32 check value");
+	is_long((long)proto_crc32(proto_crc32(0, "1234", 4), "56789", 5), 0xcbf43926L,
 		"transfer: CRC-32 in pieces");
 
 	/* a good file: "hi" is aGk=, crc32("hi") = d8932aac */
