@@ -221,6 +221,15 @@ static int cmd_exec(int argc, char **argv)
 		cfg.script = src;
 		cfg.self = self;
 	}
+	{
+		/* the job the agent will be sent must fit a record: refuse before booting */
+		struct job_params jp = { .test = name, .timeout_s = cfg.timeout_s, .test_args = cfg.test_args,
+					 .nodes = (int)cfg.nodes, .payload_dev = cfg.payload ? "/dev/x" : NULL };
+		char job[PROTO_MAX_RECORD + 2];
+
+		if (!scenario && job_record(job, sizeof(job), "0123456789abcdef", &jp) < 0)
+			return opts_free(&o), EXIT_USAGE;
+	}
 	res = malloc(sizeof(*res));
 	if (!res)
 		return opts_free(&o), error("out of memory"), EXIT_INFRA;
