@@ -227,6 +227,155 @@ static void test_tap(void)
 	ok(t.plan_after_tests, "tap: trailing plan noticed");
 }
 
+
+/* Feed a multi-line text. */
+static void feed_text(struct tap_state *t, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		tap_feed_line(t, text, n);
+		text += n;
+		if (*text)
+			text++;
+	}
+	tap_finish(t);
+}
+
+/* "id:name:outcome id:name:outcome ..." of the recorded subtests */
+static const char *subtests(const struct tap_state *t)
+{
+	static char buf[4096];
+	size_t n = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < t->nsub && n < sizeof(buf) - 200; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s:%s:%s", i ? " " : "", t->sub[i].id,
+				      t->sub[i].name, tap_outcome_name(t->sub[i].outcome));
+	return buf;
+}
+
+static void test_ktap(void)
+{
+	struct tap_state t;
+	int i;
+
+	/* the example of Documentation/dev-tools/ktap.rst */
+	tap_init(&t);
+	feed_text(&t,
+		  "KTAP version 1\n1..1\n"
+		  "  KTAP version 1\n  1..3\n"
+		  "    KTAP version 1\n    1..1\n    # test_1: initializing test_1\n    ok 1 test_1\n"
+		  "  ok 1 example_test_1\n"
+		  "    KTAP version 1\n    1..2\n    ok 1 test_1 # SKIP test_1 skipped\n    ok 2 test_2\n"
+		  "  ok 2 example_test_2\n"
+		  "    KTAP version 1\n    1..3\n    ok 1 test_1\n    # test_2: FAIL\n    not ok 2 test_2\n"
+		  "    ok 3 test_3 # SKIP test_3 skipped\n"
+		  "  not ok 3 example_test_3\n"
+		  "not ok 1 main_test\n");
+	ok(t.ktap, "ktap: version line seen");
+	is_str(subtests(&t), "1.1.1:test_1:pass 1.1:example_test_1:pass 1.2.1:test_1:skip 1.2.2:test_2:pass "
+	       "1.2:example_test_2:pass 1.3.1:test_1:pass 1.3.2:test_2:fail 1.3.3:test_3:skip "
+	       "1.3:example_test_3:fail 1:main_test:fail", "ktap: the spec's example, ids and outcomes");
+	is_long(t.tests, 1, "ktap: one top-level test");
+	is_long(t.failed, 1, "ktap: the top-level failure counts");
+	is_long(t.nested_failed, 2, "ktap: two nested failures");
+	is_str(t.first_nested_failure, "1.3.2 test_2", "ktap: first nested failure named by id");
+	is_long(t.nested_plan_mismatch, 0, "ktap: every nested plan met");
+	ok(t.depth == 0, "ktap: back at the top level");
+	tap_free(&t);
+
+	/* KUnit: 4-space indentation, # Subtest:, parameterised cases, Totals */
+	tap_init(&t);
+	feed_text(&t,
+		  "KTAP version 1\n1..2\n"
+		  "    KTAP version 1\n    # Subtest: example\n    # module: kunit_example_test\n    1..2\n"
+		  "    ok 1 example_simple_test\n"
+		  "        KTAP version 1\n        # Subtest: example_params_test\n"
+		  "        ok 1 example value 3 # SKIP unsupported param value 3\n"
+		  "        ok 2 example value 2\n"
+		  "    # example_params_test: pass:1 fail:0 skip:1 total:2\n"
+		  "    ok 2 example_params_test\n"
+		  "# example: pass:2 fail:0 skip:0 total:2\n"
+		  "ok 1 example\n"
+		  "    KTAP version 1\n    # Subtest: other\n    1..1\n    not ok 1 other_case\n"
+		  "ok 2 other\n"
+		  "# Totals: pass:3 fail:1 skip:1 total:5\n");
+	is_str(subtests(&t), "1.1:example_simple_test:pass 1.2.1:example value 3:skip 1.2.2:example value 2:pass "
+	       "1.2:example_params_test:pass 1:example:pass 2.1:other_case:fail 2:other:pass",
+	       "ktap: KUnit suites, cases and parameters");
+	is_long(t.failed, 0, "ktap: no top-level failure");
+	is_long(t.nested_failed, 1, "ktap: a nested not ok under an ok parent is a failure");
+	is_str(t.first_nested_failure, "2.1 other_case", "ktap: named 2.1");
+	is_long(t.totals.lines, 1, "ktap: one top-level Totals line (suite lines are not totals)");
+	is_long(t.totals.fail, 1, "ktap: Totals fail");
+	is_long(t.totals.skip, 1, "ktap: Totals skip");
+	tap_free(&t);
+
+	/* nested plan not met; directives; kselftest Totals; not ok # SKIP */
+	tap_init(&t);
+	feed_text(&t,
+		  "TAP version 13\n1..4\n"
+		  "  1..3\n  ok 1 a\n  ok 2 b\n"
+		  "ok 1 - parent\n"
+		  "not ok 2 - known # TODO later\n"
+		  "ok 3 flaky # XFAIL expected\n"
+		  "not ok 4 gone # SKIP no such device\n"
+		  "# Totals: pass:1 fail:2 xfail:1 xpass:0 skip:1 error:1\n");
+	is_long(t.nested_plan_mismatch, 1, "ktap: a short nested plan is noticed");
+	is_str(t.first_plan_mismatch, "subtest 1 planned 3 results, ran 2", "ktap: and described");
+	is_str(subtests(&t), "1.1:a:pass 1.2:b:pass 1:parent:pass 2:known:todo 3:flaky:todo 4:gone:skip",
+	       "ktap: TODO, XFAIL and not ok # SKIP outcomes; '- ' dropped");
+	is_long(t.failed, 0, "ktap: not ok # SKIP and TODO are no failures");
+	ok(t.skip_not_ok, "ktap: not ok # SKIP flagged for the relay");
+	is_long(t.totals.fail, 2, "ktap: kselftest Totals fail");
+	is_long(t.totals.error, 1, "ktap: kselftest Totals error");
+	tap_free(&t);
+
+	/* a script running two kselftest programs: two segments, one stream */
+	tap_init(&t);
+	feed_text(&t, "TAP version 13\n1..2\nok 1 a\nok 2 b\n# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0\n"
+		  "TAP version 13\n1..1\n");
+	ok(tap_feed_line(&t, "not ok 1 c", 10) == TAP_TEST && t.number == 3 && t.renumber && t.rest == 9,
+	   "ktap: a second stream's test 1 is number 3 of the whole");
+	is_long(t.planned, 3, "ktap: the segments' plans add up");
+	is_long(t.segments, 1, "ktap: one more segment");
+	is_long(t.plan_errors, 0, "ktap: one plan per segment is no error");
+	feed_text(&t, "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0\n");
+	is_long(t.totals.lines, 2, "ktap: both Totals lines");
+	is_long(t.totals.pass, 2, "ktap: Totals summed");
+	tap_free(&t);
+	tap_init(&t);
+	feed_text(&t, "1..3\nok 1\n1..3\n");
+	is_long(t.plan_errors, 1, "ktap: a plan twice in one unfinished segment is an error");
+	tap_free(&t);
+
+	/* "skipped" is not the SKIP directive; an escaped # is no directive */
+	tap_init(&t);
+	feed_text(&t, "not ok 1 x # skipped nothing\nnot ok 2 y \\# SKIP\n");
+	is_long(t.failed, 2, "ktap: '# skipped' and '\\# SKIP' are no directives");
+	tap_free(&t);
+
+	/* bounded: more results than the list holds, nesting deeper than the stack */
+	tap_init(&t);
+	for (i = 0; i < TAP_MAX_SUBTESTS + 5; i++)
+		tap_feed_line(&t, "ok", 2);
+	is_long((long)t.nsub, TAP_MAX_SUBTESTS, "ktap: the subtest list is bounded");
+	is_long((long)t.sub_dropped, 5, "ktap: and counts what it dropped");
+	tap_free(&t);
+	tap_init(&t);
+	for (i = 1; i <= 20; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "%*sok 1 deep", i * 2, "");
+		tap_feed_line(&t, line, strlen(line));
+	}
+	ok(t.depth == TAP_MAX_DEPTH - 1, "ktap: nesting stops at the deepest level");
+	tap_finish(&t);
+	ok(t.depth == 0 && t.nsub == 20, "ktap: every deep result recorded, levels closed");
+	tap_free(&t);
+}
+
 /* ---- console ----------------------------------------------------------- */
 
 static void test_console(void)
@@ -827,6 +976,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_serial();
 	test_tap();
+	test_ktap();
 	test_console();
 	test_fingerprint();
 	test_json();
