@@ -27,6 +27,7 @@ struct retry_policy {
 	int retries;                /* extra attempts after a failure, 0.. */
 	int quarantined;            /* the test's failures are not counted */
 	const char *why;            /* why quarantined, for the TODO text (e.g. the list's path) */
+	int expected;               /* an expected failure (metadata xfail=): why is the reason */
 };
 
 /* Run cfg's test under the policy; cfg->attempt/attempts_json/quarantined are

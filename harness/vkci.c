@@ -199,7 +199,7 @@ static int cmd_exec(int argc, char **argv)
 	};
 	const char *gcov_dir = getenv("VKCI_GCOV_DIR");
 	const char *retries_s = getenv("VKCI_RETRIES"), *qfile = getenv("VKCI_QUARANTINE");
-	struct retry_policy pol = { 0, 0, NULL };
+	struct retry_policy pol = { 0, 0, NULL, 0 };
 	char gdir[PATH_MAX + 300];
 	const char *kernel = getenv("VKCI_KERNEL"), *image = getenv("VKCI_IMAGE");
 	const char *payload = getenv("VKCI_PAYLOAD"), *mem_s = NULL, *timeout_s = NULL;
@@ -292,6 +292,11 @@ static int cmd_exec(int argc, char **argv)
 	scenario = src[0] && strlen(src) > 3 && !strcmp(src + strlen(src) - 3, ".py");
 	if (src[0] && !scenario && meta_load(&meta, src) < 0)
 		return EXIT_USAGE;
+	/* tests without a source (kselftest programs): a generated metadata file */
+	if (!src[0] && meta_lookup(&meta, getenv("VKCI_TEST_META"), name) < 0)
+		return EXIT_USAGE;
+	if (meta.xfail[0] && !pol.quarantined)
+		pol.quarantined = pol.expected = 1, pol.why = meta.xfail;
 	if (!mem_s && meta.mem < 0)
 		mem_s = getenv("VKCI_MEM");
 	if (!timeout_s && meta.timeout_s < 0)

@@ -596,6 +596,36 @@ static void test_meta(void)
 	ok(meta_parse(&m, "/* vkci: timeout=5", "t.c") < 0, "meta: unterminated comment refused");
 }
 
+static void test_meta_lookup(void)
+{
+	static const char file[] =
+		"# kselftest metadata\n"
+		"kselftest/timers/nanosleep timeout=900\n"
+		"kselftest/mm/cow timeout=180 mem=512M\n"
+		"kselftest/rseq/basic_test timeout=45 xfail=UML has no rseq (no HAVE_RSEQ)\n"
+		"kselftest/x/bad timout=3\n";
+	struct test_meta m;
+
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/timers/nanosleep", "f") == 0 && m.timeout_s == 900 &&
+	   m.mem == -1 && !m.xfail[0], "meta lookup: a test's line");
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/mm/cow", "f") == 0 && m.timeout_s == 180 &&
+	   m.mem == (512LL << 20), "meta lookup: timeout and mem");
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/mm/co", "f") == 0 && m.timeout_s == -1,
+	   "meta lookup: a name's prefix is not the name");
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/rseq/basic_test", "f") == 0 && m.timeout_s == 45,
+	   "meta lookup: words before xfail=");
+	is_str(m.xfail, "UML has no rseq (no HAVE_RSEQ)", "meta lookup: xfail takes the rest of the line");
+	meta_init(&m);
+	ok(meta_lookup(&m, NULL, "kselftest/mm/cow") == 0 && m.timeout_s == -1, "meta lookup: no file, no change");
+	fprintf(stderr, "# (the next two errors are expected)\n");
+	ok(meta_lookup_text(&m, file, "kselftest/x/bad", "f") < 0, "meta lookup: a bad key is refused");
+	ok(meta_lookup(&m, "/nonexistent/meta", "kselftest/mm/cow") < 0, "meta lookup: unreadable file refused");
+}
+
 static void test_meta_config(void)
 {
 	struct test_meta m;
@@ -982,6 +1012,7 @@ int main(void)
 	test_json();
 	test_cmdline();
 	test_meta();
+	test_meta_lookup();
 	test_fragment();
 	test_meta_config();
 	test_transfer();
