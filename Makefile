@@ -177,7 +177,8 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	python3 ci/report.py $(OUT) 9>&- || true
 
 # The build products under the lock, then (OUT locked) the plan, the kernel, the run.
-BUILD_FOR_RUN = python3 ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
+BUILD_FOR_RUN = $(if $(filter kselftest%,$(SUITES) $(USER_TESTS)),$(LOCKED) ci/deps.sh kselftest || exit $$?;) \
+	python3 ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
 	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) || exit $$?
 check: deps
 	@$(BUILD_FOR_RUN)

@@ -227,13 +227,45 @@ class Cache:
             sel = self.sel
             tops = [os.path.join(sel, f) for f in sorted(os.listdir(sel))
                     if os.path.isfile(os.path.join(sel, f))]
-            tops += [os.path.join(sel, d) for d in ("kselftest", "lib", "net/lib", "mm")
+            tops += [os.path.join(sel, d) for d in ("kselftest", "lib", "net/lib")
                      if os.path.isdir(os.path.join(sel, d))]
             tops += [os.path.join(self.src, d) for d in ("include/uapi", "arch/x86/include/uapi",
                                                         "tools/include")]
             fingerprint(tops, h)
             self._common = h.hexdigest()
         return self._common
+
+    def shadow(self):
+        """A tree to run the selftests' make in that writes nowhere in SRC:
+        several targets' Makefiles write into their source directory even with
+        O= (mm's local_config.*, prctl's and uevent's programs). shadow/ holds
+        a copy of tools/testing/selftests (refreshed when SRC's changes) and
+        symlinks to everything else of SRC, so ../../.. still finds the
+        kernel's include/, tools/include/, scripts/ and Makefile."""
+        sh = os.path.join(self.dir, "shadow")
+        stamp = os.path.join(self.dir, "shadow.stamp")
+        h = hashlib.sha256()
+        fingerprint([self.sel], h)
+        want = h.hexdigest()
+        sel = os.path.join(sh, "tools", "testing", "selftests")
+        if read(stamp) == want and os.path.isdir(sel):
+            return sel
+        for rel in ("", "tools", os.path.join("tools", "testing")):
+            d = os.path.join(sh, rel)
+            os.makedirs(d, exist_ok=True)
+            skip = {"": "tools", "tools": "testing", os.path.join("tools", "testing"): "selftests"}[rel]
+            for name in os.listdir(os.path.join(self.src, rel)):
+                t = os.path.join(d, name)
+                if name == skip or os.path.lexists(t):
+                    continue
+                os.symlink(os.path.join(self.src, rel, name), t)
+        note("copying %s into the kselftest cache (the build never writes into the tree)" % self.sel)
+        r = subprocess.run(["rsync", "-a", "--delete", self.sel + "/", sel + "/"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if r.returncode != 0:
+            die("cannot copy '%s' into '%s': %s (apt-get install rsync)" % (self.sel, sel, r.stderr.strip()), 3)
+        write_atomic(stamp, want)
+        return sel
 
     def headers(self):
         """x86 UAPI headers in obj/usr/include (the selftests' KHDR_INCLUDES)."""
@@ -287,7 +319,7 @@ class Cache:
         env["CFLAGS"] = "-static -Wl,-z,muldefs"
         env["LDFLAGS"] = "-static"
         env.update(fix.get("env", {}))
-        argv = ["make", "-k", "-j%d" % jobs, "-C", self.sel, "TARGETS=" + target, "O=" + self.obj,
+        argv = ["make", "-k", "-j%d" % jobs, "-C", self.shadow(), "TARGETS=" + target, "O=" + self.obj,
                 "KSFT_INSTALL_PATH=" + new] + fix.get("args", [])
         t0 = time.monotonic()
         with open(log, "w") as f:
@@ -404,6 +436,24 @@ def link_tree(src, dst):
                 shutil.copy2(s, t)
 
 
+def expected_outcomes(path=None):
+    """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...] [reason]'
+    lines; OUTCOME is pass, skip, xfail (fails on UML: run, reported as an
+    expected failure with the reason) or fail. Returns {test: (outcomes, reason)}."""
+    path = path or os.path.join(SUITE, "expected.txt")
+    out = {}
+    for n, line in enumerate(read(path).splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        words = line.split(None, 2)
+        if len(words) < 2 or not all(o in ("pass", "skip", "xfail", "fail") for o in words[1].split("|")):
+            die("%s:%d: bad line (TARGET/PROGRAM pass|skip|xfail|fail [reason])" % (path, n))
+        if "xfail" in words[1].split("|") and len(words) < 3:
+            die("%s:%d: an expected failure needs its reason" % (path, n))
+        out[words[0]] = (words[1].split("|"), words[2].strip() if len(words) > 2 else "")
+    return out
+
+
 def settings_timeout(path):
     """timeout= from a target's settings file (run_kselftest.sh's rules)."""
     t = None
@@ -430,6 +480,7 @@ def stage(cache, targets, states, dest, meta_path, runner):
     shutil.rmtree(entries, ignore_errors=True)
     os.makedirs(root)
     _, opts = default_targets()
+    expected = expected_outcomes()
     meta, lst = [], []
     for t in targets:
         st = states.get(t, {})
@@ -448,10 +499,15 @@ def stage(cache, targets, states, dest, meta_path, runner):
         for p in st["programs"]:
             os.makedirs(os.path.join(entries, t), exist_ok=True)
             os.symlink(GUEST_RUNNER, os.path.join(entries, t, p))
-            meta.append("kselftest/%s/%s timeout=%d%s" % (t, p, tmo, " mem=" + o["mem"] if "mem" in o else ""))
+            want, why = expected.get("%s/%s" % (t, p), ([], ""))
+            meta.append("kselftest/%s/%s timeout=%d%s%s" % (t, p, tmo, " mem=" + o["mem"] if "mem" in o else "",
+                                                             " xfail=" + why if want == ["xfail"] else ""))
             lst.append("%s:%s" % (t, p))
-    os.unlink(os.path.join(root, "kselftest-list.txt")) if os.path.lexists(
-        os.path.join(root, "kselftest-list.txt")) else None
+    # the tree's own runner over all of them in one vkernel (ci/bench/kselftest.py)
+    os.makedirs(os.path.join(entries, "all"), exist_ok=True)
+    os.symlink(GUEST_RUNNER, os.path.join(entries, "all", "run_kselftest.sh"))
+    if os.path.lexists(os.path.join(root, "kselftest-list.txt")):
+        os.unlink(os.path.join(root, "kselftest-list.txt"))
     with open(os.path.join(root, "kselftest-list.txt"), "w") as f:
         f.write("".join(x + "\n" for x in lst))
     userland(os.path.join(root, ".vkci"), runner)
@@ -509,6 +565,71 @@ def cmd_stage(a):
     return 0
 
 
+def run_outcomes(out):
+    """{TARGET/PROGRAM: outcome} of a run's kselftest tests (their result.json):
+    pass, skip, fail, crash, infra, or xfail (a failure on the expected list,
+    reported as a TODO: result.json says quarantined)."""
+    res = {}
+    base = os.path.join(out, "logs", "kselftest")
+    for root, dirs, files in os.walk(base):
+        dirs[:] = [d for d in dirs if not (d.startswith("attempt") and d[7:].isdigit())]
+        if "result.json" not in files:
+            continue
+        try:
+            with open(os.path.join(root, "result.json"), encoding="utf-8") as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            continue
+        name = r.get("test", "")[len("kselftest/"):]
+        o = r.get("outcome", "infra")
+        if o == "fail" and r.get("quarantined"):
+            o = "xfail"
+        res[name] = o
+    return res
+
+
+def cmd_check(a):
+    """Compare a run's outcomes with the expected ones: per target, the counts
+    side by side; every program whose outcome is not an expected one named."""
+    expected = expected_outcomes(a.expected)
+    got = run_outcomes(a.out)
+    if not got:
+        die("no kselftest results in '%s/logs/kselftest' (run make check SUITES=kselftest... OUT=%s first)"
+            % (a.out, a.out))
+    targets = sorted({k.rsplit("/", 1)[0] for k in got} if not a.targets
+                     else resolve_targets(source_tree(a.source), a.targets))
+    bad = []
+    print("%-24s %-22s %s" % ("target", "expected p/s/x/f", "got p/s/x/f (other)"))
+    for t in targets:
+        exp = {k: v for k, v in expected.items() if k.rsplit("/", 1)[0] == t}
+        ran = {k: v for k, v in got.items() if k.rsplit("/", 1)[0] == t}
+        def counts(d, pick):
+            c = {"pass": 0, "skip": 0, "xfail": 0, "fail": 0, "other": 0}
+            for v in d.values():
+                v = pick(v)
+                c[v if v in c else "other"] += 1
+            return c
+        e = counts(exp, lambda v: v[0][0] if len(v[0]) == 1 else "other")
+        g = counts(ran, lambda v: v)
+        print("%-24s %-22s %d/%d/%d/%d%s" % (t, "%d/%d/%d/%d%s" % (e["pass"], e["skip"], e["xfail"], e["fail"],
+                                                                   " (+%d either)" % e["other"] if e["other"] else ""),
+                                            g["pass"], g["skip"], g["xfail"], g["fail"],
+                                            " (%d)" % g["other"] if g["other"] else ""))
+        for k in sorted(set(exp) | set(ran)):
+            want = exp.get(k, (["(not listed)"], ""))[0]
+            have = ran.get(k, "(did not run)")
+            if have not in want:
+                bad.append("%s: expected %s, got %s" % (k, "|".join(want), have))
+    for b in bad:
+        print("vkci: kselftest " + b, file=sys.stderr)
+    if bad:
+        print("vkci: %d kselftest outcomes differ from %s (a real change: fix it, or update the file "
+              "with the reason)" % (len(bad), a.expected or os.path.join("suites", "kselftest", "expected.txt")),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_targets(a):
     for t in tree_targets(source_tree(a.source)):
         print(t)
@@ -525,13 +646,17 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="kselftest.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, fn in (("build", cmd_build), ("list", cmd_list), ("stage", cmd_stage),
-                     ("targets", cmd_targets), ("default", cmd_default)):
+                     ("targets", cmd_targets), ("default", cmd_default), ("check", cmd_check)):
         p = sub.add_parser(name)
         p.set_defaults(fn=fn)
         p.add_argument("--source", default=os.environ.get("KSFT_SOURCE"))
         if name in ("build", "list", "stage"):
             p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
             p.add_argument("targets", nargs="+")
+        if name == "check":
+            p.add_argument("--expected")
+            p.add_argument("--targets", nargs="*", default=[], help="only these (default: those that ran)")
+            p.add_argument("out")
         if name == "stage":
             p.add_argument("--dir", required=True)
             p.add_argument("--meta", required=True)
