@@ -8,7 +8,9 @@
                                                   and write their metadata file
   kselftest.py targets [--source SRC]             every target the tree knows
   kselftest.py default                            the default targets (suites/kselftest/targets.txt)
-  kselftest.py check   --expected FILE OUT        compare a run's outcomes with the expected ones
+  kselftest.py check   [--expected FILE] [--targets T...] OUT
+                                                  compare a run's outcomes with the expected ones
+  kselftest.py expect  [--expected FILE] OUT      an expected.txt drawn from a run (to review)
 
 SRC is a Linux source tree (default: the default source, ci/kernel-source.sh).
 TARGET is a kselftest target as the tree's selftests Makefile names it
@@ -630,6 +632,25 @@ def cmd_check(a):
     return 0
 
 
+def cmd_expect(a):
+    """Print an expected.txt from a run's outcomes (to review: every failure
+    needs its reason; the reasons of the current file are kept)."""
+    cur = expected_outcomes(a.expected)
+    got = run_outcomes(a.out)
+    for k in sorted(set(got) | set(cur)):
+        o = got.get(k)
+        want, why = cur.get(k, ([], ""))
+        if o is None:
+            o = "|".join(want)
+        elif o in ("fail", "crash", "infra", "xfail"):
+            o = "xfail"
+            why = why or "TODO: why does it fail on UML?"
+        if o in want and len(want) > 1:
+            o = "|".join(want)
+        print("%-52s %-10s %s" % (k, o, why if "xfail" in o.split("|") or why else ""))
+    return 0
+
+
 def cmd_targets(a):
     for t in tree_targets(source_tree(a.source)):
         print(t)
@@ -646,15 +667,19 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="kselftest.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, fn in (("build", cmd_build), ("list", cmd_list), ("stage", cmd_stage),
-                     ("targets", cmd_targets), ("default", cmd_default), ("check", cmd_check)):
+                     ("targets", cmd_targets), ("default", cmd_default), ("check", cmd_check),
+                     ("expect", cmd_expect)):
         p = sub.add_parser(name)
         p.set_defaults(fn=fn)
         p.add_argument("--source", default=os.environ.get("KSFT_SOURCE"))
         if name in ("build", "list", "stage"):
             p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
             p.add_argument("targets", nargs="+")
-        if name == "check":
+        if name in ("check", "expect"):
             p.add_argument("--expected")
+        if name == "expect":
+            p.add_argument("out")
+        if name == "check":
             p.add_argument("--targets", nargs="*", default=[], help="only these (default: those that ran)")
             p.add_argument("out")
         if name == "stage":

@@ -22,8 +22,8 @@ locked), lays out the payload's contents in DIR (hard links: the C tests'
 binaries from BUILD/payload/SUITE/NAME, the kselftest trees and their runner),
 writes the kselftest metadata file, and prints the tests, one a line, for
 prove. DIR/../payload.manifest lists what DIR holds (path, size, mtime), so
-the caller re-packs the disk only when it changed (exit status 0 and the
-line "payload: unchanged" on stderr otherwise).
+the caller re-packs the disk only when it changed (DIR/../payload.manifest.new
+is written only then).
 Standard library only.
 """
 import argparse
@@ -173,7 +173,7 @@ def cmd_plan(a):
     man = manifest(stage)
     mpath = os.path.join(os.path.dirname(os.path.abspath(stage)), "payload.manifest")
     if kselftest.read(mpath) == man and os.path.exists(os.path.join(os.path.dirname(mpath), "payload.img")):
-        print("payload: unchanged", file=sys.stderr)
+        pass   # the disk in OUT is up to date
     else:
         try:
             os.unlink(mpath)
