@@ -213,6 +213,7 @@ static void test_tap(void)
 	ok(feed(&t, "1..x") == TAP_OTHER, "tap: '1..x' is not a plan");
 	ok(feed(&t, "Bail out! broken") == TAP_BAIL && t.bailed, "tap: bail out");
 	is_long(t.tests, 3, "tap: three test lines");
+	tap_free(&t);
 
 	tap_init(&t);
 	ok(feed(&t, "1..0 # SKIP no userfaultfd") == TAP_PLAN && t.skip_all, "tap: skip-all plan");
@@ -225,6 +226,7 @@ static void test_tap(void)
 	is_long(t.last_number, 8, "tap: numbering without and with numbers");
 	feed(&t, "1..8");
 	ok(t.plan_after_tests, "tap: trailing plan noticed");
+	tap_free(&t);
 }
 
 
