@@ -41,7 +41,6 @@ are suggested), 3 infrastructure (cache not writable, headers do not build).
 Standard library only.
 """
 import argparse
-import difflib
 import fcntl
 import hashlib
 import json
@@ -124,12 +123,15 @@ def kernel_version(src):
 
 
 def compiler():
+    """The compiler's identity for the cache key: its resolved path, size and
+    mtime (a package update changes them), without running it."""
     cc = os.environ.get("CC") or "gcc"
-    try:
-        r = subprocess.run([cc, "--version"], capture_output=True, text=True)
-        return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else cc
-    except OSError:
+    path = shutil.which(cc)
+    if not path:
         die("compiler '%s' not found (apt-get install build-essential, or make deps)" % cc, 3)
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    return "%s %d %d" % (real, st.st_size, st.st_mtime_ns)
 
 
 def tree_targets(src):
@@ -172,6 +174,7 @@ def resolve_targets(src, names):
         for t in (default_targets()[0] if name == "default" else [name]):
             t = t.strip("/")
             if t not in known:
+                import difflib
                 close = difflib.get_close_matches(t, known, n=3, cutoff=0.5)
                 die("no kselftest target '%s' in %s (%s)" % (
                     t, src, "closest: " + ", ".join(close) if close else "see: ci/kselftest.py targets"))
