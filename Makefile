@@ -1,11 +1,12 @@
 # vkci - kernel CI with one throwaway vkernel per test.
 #
-#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs"]
+#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs kselftest:timers"]
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
 #              [QUARANTINE=file]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
+#   make check-full                vkci's suites and the default kselftest targets
 #   make kernel                    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
@@ -78,7 +79,7 @@ KSFT_RUNNER := build/guest/kselftest-run
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
-.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel check-full coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -187,6 +188,11 @@ check: deps
 	$(RESOLVE_KERNEL); \
 	$(RUN_TESTS); \
 	exit $$status
+
+# everything: vkci's own suites and the default kselftest targets (not in
+# .ci/run: its kselftest part takes ~N minutes; see BENCHMARKS.md)
+check-full:
+	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
 
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);

@@ -76,12 +76,8 @@ def selection(a, src_needed):
                 ksft.append(t)
                 if target not in targets:
                     targets.append(target)
-            elif t.startswith("./"):
-                t = t[2:]
-                files.append(t) if t in rel else (say_close("test", t, rel), None)
-                bad += t not in rel
-            elif t in rel:
-                files.append(t)
+            elif t in rel or t[2:] in rel and t.startswith("./"):
+                files.append(t if t in rel else t[2:])
             else:
                 say_close("test", t, rel + ["kselftest/TARGET/PROGRAM"])
                 bad += 1
