@@ -443,9 +443,11 @@ def link_tree(src, dst):
 
 
 def expected_outcomes(path=None):
-    """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...] [reason]'
-    lines; OUTCOME is pass, skip, xfail (fails on UML: run, reported as an
-    expected failure with the reason) or fail. Returns {test: (outcomes, reason)}."""
+    """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...]
+    [config=A,B] [reason]' lines; OUTCOME is pass, skip, xfail (fails on UML:
+    run, reported as an expected failure with the reason) or fail; config=
+    names kernel options the program needs (vkci exec skips it, without
+    booting, on a kernel without them). Returns {test: (outcomes, reason, config)}."""
     path = path or os.path.join(SUITE, "expected.txt")
     out = {}
     for n, line in enumerate(read(path).splitlines(), 1):
@@ -456,7 +458,15 @@ def expected_outcomes(path=None):
             die("%s:%d: bad line (TARGET/PROGRAM pass|skip|xfail|fail [reason])" % (path, n))
         if "xfail" in words[1].split("|") and len(words) < 3:
             die("%s:%d: an expected failure needs its reason" % (path, n))
-        out[words[0]] = (words[1].split("|"), words[2].strip() if len(words) > 2 else "")
+        why = words[2].strip() if len(words) > 2 else ""
+        config = ""
+        if why.startswith("config="):
+            config, _, why = why.partition(" ")
+            config = config[7:]
+            if not re.fullmatch(r"[A-Z0-9_]+(,[A-Z0-9_]+)*", config):
+                die("%s:%d: bad config=%s (e.g. config=FUSE_FS,UNIX_DIAG)" % (path, n, config))
+            why = why.strip()
+        out[words[0]] = (words[1].split("|"), why, config)
     return out
 
 
@@ -505,9 +515,10 @@ def stage(cache, targets, states, dest, meta_path, runner):
         for p in st["programs"]:
             os.makedirs(os.path.join(entries, t), exist_ok=True)
             os.symlink(GUEST_RUNNER, os.path.join(entries, t, p))
-            want, why = expected.get("%s/%s" % (t, p), ([], ""))
-            meta.append("kselftest/%s/%s timeout=%d%s%s" % (t, p, tmo, " mem=" + o["mem"] if "mem" in o else "",
-                                                             " xfail=" + why if want == ["xfail"] else ""))
+            want, why, config = expected.get("%s/%s" % (t, p), ([], "", ""))
+            meta.append("kselftest/%s/%s timeout=%d%s%s%s" % (
+                t, p, tmo, " mem=" + o["mem"] if "mem" in o else "", " config=" + config if config else "",
+                " xfail=" + why if want == ["xfail"] else ""))
             lst.append("%s:%s" % (t, p))
     # the tree's own runner over all of them in one vkernel (ci/bench/kselftest.py)
     os.makedirs(os.path.join(entries, "all"), exist_ok=True)
@@ -591,6 +602,14 @@ def run_outcomes(out):
         if o == "fail" and r.get("quarantined"):
             o = "xfail"
         res[name] = o
+    # skipped without a boot (a kernel without the program's config=): no
+    # result.json, only the TAP prove saved
+    tap = os.path.join(out, "tap", "kselftest")
+    for root, dirs, files in os.walk(tap):
+        for f in files:
+            name = os.path.relpath(os.path.join(root, f), tap)
+            if name not in res and read(os.path.join(root, f)).startswith("1..0 # SKIP"):
+                res[name] = "skip"
     return res
 
 
@@ -622,7 +641,7 @@ def cmd_check(a):
                                             g["pass"], g["skip"], g["xfail"], g["fail"],
                                             " (%d)" % g["other"] if g["other"] else ""))
         for k in sorted(set(exp) | set(ran)):
-            want = exp.get(k, (["(not listed)"], ""))[0]
+            want = exp.get(k, (["(not listed)"], "", ""))[0]
             have = ran.get(k, "(did not run)")
             if have not in want:
                 bad.append("%s: expected %s, got %s" % (k, "|".join(want), have))
@@ -643,7 +662,8 @@ def cmd_expect(a):
     got = run_outcomes(a.out)
     for k in sorted(set(got) | set(cur)):
         o = got.get(k)
-        want, why = cur.get(k, ([], ""))
+        want, why, config = cur.get(k, ([], "", ""))
+        why = ("config=%s %s" % (config, why)).strip() if config else why
         if o is None:
             o = "|".join(want)
         elif o in ("fail", "crash", "infra", "xfail"):
