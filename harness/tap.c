@@ -416,6 +416,7 @@ enum tap_line tap_feed_line(struct tap_state *t, const char *s, size_t len)
 		if (num > t->last_number)
 			t->last_number = num;
 		t->skip_not_ok = r.bad && r.outcome == TAP_OUT_SKIP;
+		t->skipped += r.outcome == TAP_OUT_SKIP;
 		snprintf(id, sizeof(id), "%ld", num);
 		add_subtest(t, id, s, &r);
 		t->lv[0].results++;

@@ -80,6 +80,7 @@ struct tap_state {
 	long tests;          /* top-level test lines seen */
 	long last_number;    /* highest top-level test number seen (segments continued) */
 	long failed;         /* top-level not ok, not TODO/SKIP */
+	long skipped;        /* top-level results with the SKIP directive */
 	int bailed;          /* Bail out! seen */
 	char first_failure[200]; /* description of the first failing test */
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../build.h"
+#include "../diag.h"
 #include "../console.h"
 #include "../meta.h"
 #include "../report.h"
@@ -18,6 +19,7 @@
 #include "../transfer.h"
 #include "../uml.h"
 #include "../util.h"
+#include "../verdict.h"
 
 static int n_tests, n_failed;
 
@@ -376,6 +378,68 @@ static void test_ktap(void)
 	tap_finish(&t);
 	ok(t.depth == 0 && t.nsub == 20, "ktap: every deep result recorded, levels closed");
 	tap_free(&t);
+}
+
+
+static void vsink(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	(void)line;
+	(void)len;
+}
+
+static void to_verdict(void *ctx, const struct serial_event *ev)
+{
+	verdict_event(ctx, ev);
+}
+
+/* A test's output lines and exit status through the verdict: its status,
+ * *skipped the report's "skip" outcome. */
+static int verdict_of(const char *lines, int exit_status, int *skipped)
+{
+	static char buf[4096];
+	struct serial_parser sp;
+	struct host_facts host;
+	struct verdict v;
+	size_t n = 0;
+	int rc;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "V vkci-agent 1\nK 5f1c0ffee0ddba11\nS 5f1c0ffee0ddba11 t/t\n");
+	while (*lines && n < sizeof(buf) - 200) {
+		size_t l = strcspn(lines, "\n");
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "O %.*s\n", (int)l, lines);
+		lines += l + (lines[l] == '\n');
+	}
+	snprintf(buf + n, sizeof(buf) - n, "X 5f1c0ffee0ddba11 exit %d\nD 5f1c0ffee0ddba11\n", exit_status);
+	memset(&host, 0, sizeof(host));
+	host.kernel_reaped = 1;
+	verdict_init(&v, vsink, NULL, NULL);
+	serial_init(&sp, to_verdict, &v);
+	serial_feed(&sp, buf, strlen(buf));
+	serial_finish(&sp);
+	rc = verdict_finish(&v, &host);
+	*skipped = v.skipped;
+	verdict_free(&v);
+	return rc;
+}
+
+static void test_ktap_verdict(void)
+{
+	int sk;
+
+	ok(verdict_of("TAP version 13\n1..2\nok 1 a # SKIP no x\nok 2 b # SKIP no y", 4, &sk) == EXIT_PASS && sk,
+	   "ktap verdict: every result skipped and exit 4: the test skipped");
+	ok(verdict_of("TAP version 13\n1..2\nok 1 a\nok 2 b # SKIP no y", 4, &sk) == EXIT_PASS && !sk,
+	   "ktap verdict: one result passed: not a skip");
+	ok(verdict_of("TAP version 13\n1..1\n  1..1\n  not ok 1 inner\nok 1 outer", 0, &sk) == EXIT_FAIL,
+	   "ktap verdict: a nested not ok fails a test that exits 0");
+	ok(verdict_of("TAP version 13\n1..1\nok 1 a\n# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0", 0, &sk) ==
+	   EXIT_FAIL, "ktap verdict: # Totals: with a failure fails a test that exits 0");
+	ok(verdict_of("TAP version 13\n1..1\nok 1 a", 1, &sk) == EXIT_FAIL,
+	   "ktap verdict: exit 1 fails a test whose results all say ok");
+	ok(verdict_of("TAP version 13\n1..1\nnot ok 1 a # SKIP no device", 0, &sk) == EXIT_PASS,
+	   "ktap verdict: not ok # SKIP is a skip");
 }
 
 /* ---- console ----------------------------------------------------------- */
@@ -1009,6 +1073,7 @@ int main(void)
 	test_serial();
 	test_tap();
 	test_ktap();
+	test_ktap_verdict();
 	test_console();
 	test_fingerprint();
 	test_json();
