@@ -346,11 +346,20 @@ static int totals_failed(const struct tap_state *t)
 	return t->totals.fail > 0 || t->totals.error > 0;
 }
 
+/* No failure in "# Totals:", and its counts add up to the plan. */
+static int totals_account(const struct tap_state *t)
+{
+	const struct tap_totals *c = &t->totals;
+
+	return c->lines && !totals_failed(t) &&
+	       c->pass + c->xfail + c->xpass + c->skip == t->planned;
+}
+
 int verdict_finish(struct verdict *v, const struct host_facts *h)
 {
 	const struct console_state *c = v->console;
 	struct problems p = { .n = 0 };
-	int infra = 0, skip_exit = 0, peers_failed = 0, i;
+	int infra = 0, skip_exit = 0, peers_failed = 0, totals_only = 0, i;
 	enum crash_kind crash = c ? c->first : CRASH_NONE;
 	long next;
 
@@ -450,6 +459,10 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			add_problem(&p, "no TAP output");
 		else if (t->plan_errors)
 			add_problem(&p, "%d TAP plans", t->plans);
+		else if (t->tests == 0 && t->planned > 0 && totals_account(t) && !skip_exit)
+			/* results given only as counts (kselftest programs that count
+			 * with ksft_inc_pass_cnt() and print no result lines) */
+			totals_only = 1;
 		else if (t->planned >= 0 && t->planned != t->tests && skip_exit)
 			/* kselftest's ksft_exit_skip() after some results: the rest is skipped */
 			verdict_emitf(v, "# planned %ld tests, ran %ld, then exit status 4 (skip)", t->planned, t->tests);
@@ -516,6 +529,10 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	}
 
 	next = v->tap.last_number;
+	if (totals_only && !p.n)
+		verdict_emitf(v, "ok %ld - no result lines; \"# Totals:\" counts the %ld planned: pass:%ld skip:%ld "
+			      "xfail:%ld xpass:%ld", ++next, v->tap.planned, v->tap.totals.pass, v->tap.totals.skip,
+			      v->tap.totals.xfail, v->tap.totals.xpass);
 	for (i = 0; i < p.n; i++) {
 		verdict_emitf(v, "not ok %ld - %s", ++next, p.reason[i]);
 		if (i == 0) {
