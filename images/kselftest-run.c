@@ -7,9 +7,9 @@
  *   1. /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr as /proc/self/fd links
  *      (devtmpfs has none), /bin/bash (Debian's bash-static from the payload)
  *      when the image has no bash;
- *   2. a writable view of the install tree at /tmp/kselftest: an overlay
- *      (upper layer on /tmp) when the kernel has overlayfs, else a tree of
- *      directories and symlinks (programs that write next to themselves);
+ *   2. a writable view of the install tree at /tmp/kselftest: directories
+ *      on tmpfs with symlinks to the tree's files (programs that write next
+ *      to themselves);
  *   3. cwd /tmp/kselftest/TARGET, then PROGRAM as run_kselftest.sh starts it:
  *      ./PROGRAM if executable, else ./ksft_runner.sh ./PROGRAM, else the
  *      interpreter of its #! line;
@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,17 +92,16 @@ static int mirror(const char *src, const char *dst, int depth)
 	return 0;
 }
 
+/* Directories on /tmp (tmpfs) with symlinks to the tree's files: programs
+ * create files next to themselves on an ordinary file system, as in an
+ * installed tree. (An overlay mount was tried first: cachestat and others
+ * then test overlayfs instead of the file system they mean to.) */
 static void writable_view(void)
 {
 	struct stat st;
 
 	if (stat(VIEW "/kselftest-list.txt", &st) == 0)
 		return;   /* already there (a runner started by a runner) */
-	if (mkdir("/tmp/.kselftest-upper", 0755) == 0 && mkdir("/tmp/.kselftest-work", 0755) == 0 &&
-	    mkdir(VIEW, 0755) == 0 &&
-	    mount("overlay", VIEW, "overlay", 0,
-		  "lowerdir=" TREE ",upperdir=/tmp/.kselftest-upper,workdir=/tmp/.kselftest-work") == 0)
-		return;
 	errno = 0;
 	if (mirror(TREE, VIEW, 0) < 0)
 		bail("cannot make a writable view of", TREE);
