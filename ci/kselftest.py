@@ -444,10 +444,11 @@ def link_tree(src, dst):
 
 def expected_outcomes(path=None):
     """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...]
-    [config=A,B] [reason]' lines; OUTCOME is pass, skip, xfail (fails on UML:
-    run, reported as an expected failure with the reason) or fail; config=
-    names kernel options the program needs (vkci exec skips it, without
-    booting, on a kernel without them). Returns {test: (outcomes, reason, config)}."""
+    [config=A,B] [timeout=S] [reason]' lines; OUTCOME is pass, skip, xfail
+    (fails on UML: run, reported as an expected failure with the reason) or
+    fail; config= names kernel options the program needs (vkci exec skips it,
+    without booting, on a kernel without them); timeout= replaces the target's
+    (a program that hangs on UML). Returns {test: (outcomes, reason, config, timeout)}."""
     path = path or os.path.join(SUITE, "expected.txt")
     out = {}
     for n, line in enumerate(read(path).splitlines(), 1):
@@ -459,14 +460,19 @@ def expected_outcomes(path=None):
         if "xfail" in words[1].split("|") and len(words) < 3:
             die("%s:%d: an expected failure needs its reason" % (path, n))
         why = words[2].strip() if len(words) > 2 else ""
-        config = ""
-        if why.startswith("config="):
-            config, _, why = why.partition(" ")
-            config = config[7:]
-            if not re.fullmatch(r"[A-Z0-9_]+(,[A-Z0-9_]+)*", config):
-                die("%s:%d: bad config=%s (e.g. config=FUSE_FS,UNIX_DIAG)" % (path, n, config))
+        config, timeout = "", None
+        while re.match(r"(config|timeout)=\S*( |$)", why):
+            word, _, why = why.partition(" ")
             why = why.strip()
-        out[words[0]] = (words[1].split("|"), why, config)
+            if word.startswith("config="):
+                config = word[7:]
+                if not re.fullmatch(r"[A-Z0-9_]+(,[A-Z0-9_]+)*", config):
+                    die("%s:%d: bad config=%s (e.g. config=FUSE_FS,UNIX_DIAG)" % (path, n, config))
+            elif word[8:].isdigit() and int(word[8:]) > 0:
+                timeout = int(word[8:])
+            else:
+                die("%s:%d: bad %s (timeout=SECONDS)" % (path, n, word))
+        out[words[0]] = (words[1].split("|"), why, config, timeout)
     return out
 
 
@@ -515,10 +521,10 @@ def stage(cache, targets, states, dest, meta_path, runner):
         for p in st["programs"]:
             os.makedirs(os.path.join(entries, t), exist_ok=True)
             os.symlink(GUEST_RUNNER, os.path.join(entries, t, p))
-            want, why, config = expected.get("%s/%s" % (t, p), ([], "", ""))
+            want, why, config, ptmo = expected.get("%s/%s" % (t, p), ([], "", "", None))
             meta.append("kselftest/%s/%s timeout=%d%s%s%s" % (
-                t, p, tmo, " mem=" + o["mem"] if "mem" in o else "", " config=" + config if config else "",
-                " xfail=" + why if want == ["xfail"] else ""))
+                t, p, ptmo or tmo, " mem=" + o["mem"] if "mem" in o else "", " config=" + config if config else "",
+                " xfail=" + why if "xfail" in want else ""))
             lst.append("%s:%s" % (t, p))
     # the tree's own runner over all of them in one vkernel (ci/bench/kselftest.py)
     os.makedirs(os.path.join(entries, "all"), exist_ok=True)
@@ -641,7 +647,7 @@ def cmd_check(a):
                                             g["pass"], g["skip"], g["xfail"], g["fail"],
                                             " (%d)" % g["other"] if g["other"] else ""))
         for k in sorted(set(exp) | set(ran)):
-            want = exp.get(k, (["(not listed)"], "", ""))[0]
+            want = exp.get(k, (["(not listed)"], "", "", None))[0]
             have = ran.get(k, "(did not run)")
             if have not in want:
                 bad.append("%s: expected %s, got %s" % (k, "|".join(want), have))
@@ -662,8 +668,8 @@ def cmd_expect(a):
     got = run_outcomes(a.out)
     for k in sorted(set(got) | set(cur)):
         o = got.get(k)
-        want, why, config = cur.get(k, ([], "", ""))
-        why = ("config=%s %s" % (config, why)).strip() if config else why
+        want, why, config, ptmo = cur.get(k, ([], "", "", None))
+        why = " ".join(x for x in ("config=" + config if config else "", "timeout=%d" % ptmo if ptmo else "", why) if x)
         if o is None:
             o = "|".join(want)
         elif o in ("fail", "crash", "infra", "xfail"):

@@ -26,11 +26,13 @@ with open(exp, "w") as f:
             "t/b skip\n"
             "t/c xfail UML has no such thing\n"
             "t/d pass|fail latency on a loaded host\n"
-            "t/e skip config=FUSE_FS needs /dev/fuse\n")
+            "t/e skip config=FUSE_FS needs /dev/fuse\n"
+            "t/f xfail timeout=60 config=A_B hangs on UML\n")
 e = kselftest.expected_outcomes(exp)
-is_(e["t/c"], (["xfail"], "UML has no such thing", ""), "expected: xfail with its reason")
+is_(e["t/c"], (["xfail"], "UML has no such thing", "", None), "expected: xfail with its reason")
+is_(e["t/f"], (["xfail"], "hangs on UML", "A_B", 60), "expected: timeout= and config= in any order")
 is_(e["t/d"][0], ["pass", "fail"], "expected: alternatives")
-is_(e["t/e"], (["skip"], "needs /dev/fuse", "FUSE_FS"), "expected: config= before the reason")
+is_(e["t/e"], (["skip"], "needs /dev/fuse", "FUSE_FS", None), "expected: config= before the reason")
 
 
 def run(outcomes, quarantined=(), tap_only=()):
@@ -56,10 +58,11 @@ def check(out):
     return r.returncode, r.stdout + r.stderr
 
 
-good = run({"t/a": "pass", "t/b": "skip", "t/c": "fail", "t/d": "fail"}, quarantined={"t/c"}, tap_only=["t/e"])
+good = run({"t/a": "pass", "t/b": "skip", "t/c": "fail", "t/d": "fail", "t/f": "fail"}, quarantined={"t/c", "t/f"},
+           tap_only=["t/e"])
 rc, text = check(good)
 is_(rc, 0, "check: a run as expected passes")
-ok("1/2/1/0 (+1 either)" in text and "1/2/1/1" in text, "check: counts per target side by side", text)
+ok("1/2/2/0 (+1 either)" in text and "1/2/2/1" in text, "check: counts per target side by side", text)
 bad = run({"t/a": "skip", "t/b": "skip", "t/c": "pass", "t/d": "crash"})
 rc, text = check(bad)
 is_(rc, 1, "check: a run that differs fails")
