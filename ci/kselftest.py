@@ -445,8 +445,8 @@ def link_tree(src, dst):
 def expected_outcomes(path=None):
     """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...]
     [config=A,B] [timeout=S] [reason]' lines; OUTCOME is pass, skip, xfail
-    (fails on UML: run, reported as an expected failure with the reason) or
-    fail; config= names kernel options the program needs (vkci exec skips it,
+    (fails on UML: run, reported as an expected failure with the reason),
+    fail or crash (alternatives of an xfail: a kernel crash is never hidden); config= names kernel options the program needs (vkci exec skips it,
     without booting, on a kernel without them); timeout= replaces the target's
     (a program that hangs on UML). Returns {test: (outcomes, reason, config, timeout)}."""
     path = path or os.path.join(SUITE, "expected.txt")
@@ -455,8 +455,8 @@ def expected_outcomes(path=None):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         words = line.split(None, 2)
-        if len(words) < 2 or not all(o in ("pass", "skip", "xfail", "fail") for o in words[1].split("|")):
-            die("%s:%d: bad line (TARGET/PROGRAM pass|skip|xfail|fail [reason])" % (path, n))
+        if len(words) < 2 or not all(o in ("pass", "skip", "xfail", "fail", "crash") for o in words[1].split("|")):
+            die("%s:%d: bad line (TARGET/PROGRAM pass|skip|xfail|fail|crash [reason])" % (path, n))
         if "xfail" in words[1].split("|") and len(words) < 3:
             die("%s:%d: an expected failure needs its reason" % (path, n))
         why = words[2].strip() if len(words) > 2 else ""
