@@ -80,7 +80,7 @@ targets=$(grep -v '^#' suites/kselftest/ci-targets | tr -s ' \n' ',' | sed 's/^,
 make -s check KERNEL="$kernel" SUITES="kselftest:$targets" OUT="$scratch/run" JOBS="${JOBS:-2}" \
 	>"$scratch/run.log" 2>&1
 ok 0 "run: make check SUITES=kselftest:$targets ran (status $?)"
-out=$(python3 ci/kselftest.py check --targets $(echo "$targets" | tr ',' ' ') "$scratch/run" 2>&1); rc=$?
+out=$(python3 ci/kselftest.py check "$scratch/run" --targets $(echo "$targets" | tr ',' ' ') 2>&1); rc=$?
 is "$rc" 0 "run: outcomes as suites/kselftest/expected.txt lists"
 printf '%s\n' "$out" | sed 's/^/# /'
 [ "$rc" = 0 ] || tail -40 "$scratch/run.log" | sed 's/^/#   /'
