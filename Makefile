@@ -1,11 +1,12 @@
 # vkci - kernel CI with one throwaway vkernel per test.
 #
-#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs"]
+#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs kselftest:timers"]
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
 #              [QUARANTINE=file]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
+#   make check-full                vkci's suites and the default kselftest targets
 #   make kernel                    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
@@ -72,14 +73,29 @@ AGENT       := build/guest/vkci-init
 IMAGE       := build/image/base.img
 PAYLOAD     := $(B)/payload.img
 
-# C tests, and console scenarios (*.py: vkci exec hands them to python3)
-SUITE_SRC   := $(foreach s,$(SUITES),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
+# C tests, and console scenarios (*.py: vkci exec hands them to python3).
+# SUITES words `kselftest` and `kselftest:T1,T2` select the kernel's own
+# selftests (ci/kselftest.py builds them; ci/selection.py resolves every name).
+SUITE_SRC   := $(foreach s,$(filter-out kselftest kselftest:%,$(SUITES)),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
 ALL_SUITE_SRC := $(wildcard suites/*/*.c)
+# TESTS given by the user replaces SUITES (ci/selection.py checks every name)
+USER_TESTS  := $(if $(filter command line environment,$(origin TESTS)),$(TESTS))
 TESTS       ?= $(SUITE_SRC)
-# only what this run tests goes on its payload: a broken test elsewhere does not stop it
-TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)))
+# only what this run tests goes on its payload: a broken test elsewhere does
+# not stop it, and a name that does not exist is ci/selection.py's one-line
+# error (the closest names), never make's "No rule to make target"
+TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter $(ALL_SUITE_SRC),$(TESTS)))
+# Shared build products (driver, agent, image, test binaries, the suites'
+# payload) are built under this lock, so that several runs in one checkout
+# (each with its own OUT) can start at once; the files are renamed into place.
+LOCK        := build/.lock
+LOCKED      = mkdir -p build && flock $(LOCK)
+KSFT_RUNNER := build/guest/kselftest-run
+# the tree kselftest programs are built from: KSFT_SOURCE, else KERNEL when it
+# is a source tree, else the default source
+KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
-.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel check-full coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -93,9 +109,9 @@ RESOLVE_KERNEL = k="$(KERNEL)"; \
 all: harness image payload
 
 deps:
-	@ci/deps.sh check
+	@$(LOCKED) ci/deps.sh check
 test-deps:
-	@ci/deps.sh test
+	@$(LOCKED) ci/deps.sh test
 
 # ---- the C driver --------------------------------------------------------
 harness: $(VKCI)
@@ -112,7 +128,10 @@ $(B)/obj build/guest build/image:
 agent: $(AGENT)
 AGENT_SRC := harness/guest/agent.c harness/guest/job.c harness/guest/send.c harness/proto.c
 $(AGENT): $(AGENT_SRC) harness/guest/agent.h harness/proto.h | build/guest
-	$(CC) $(TCFLAGS) -o $@ $(AGENT_SRC)
+	$(CC) $(TCFLAGS) -o $@.tmp $(AGENT_SRC) && mv -f $@.tmp $@
+# the runner of kselftest programs in the guest (on the payload, not the image)
+$(KSFT_RUNNER): images/kselftest-run.c | build/guest
+	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
 image: $(IMAGE)
 $(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 	images/mkimage.sh $@ $(AGENT) $(BUSYBOX)
@@ -121,7 +140,7 @@ $(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 suites: $(TEST_BINS)
 $(B)/payload/%: suites/%.c $(wildcard suites/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(TCFLAGS) -Isuites/lib -o $@ $<
+	$(CC) $(TCFLAGS) -Isuites/lib -o $@.tmp $< && mv -f $@.tmp $@
 payload: $(PAYLOAD)
 $(PAYLOAD): images/mkpayload.sh $(TEST_BINS)
 	@mkdir -p $(B)/payload
@@ -147,26 +166,51 @@ kernel: deps harness
 
 # Shell fragment: run the selected tests on kernel $$k through prove (the
 # scheduler), reports afterwards; leaves prove's status in $$status.
+# One run per OUT: the second one started on the same OUT stops here (exit 2).
+# The lock (fd 9) is held until the recipe's shell exits.
+LOCK_OUT = mkdir -p $(OUT) && exec 9>$(OUT)/.lock && flock -n 9 || { \
+	echo "vkci: another run is using OUT='$(OUT)' (wait for it to finish, or give this run its own OUT=...)" >&2; exit 2; }
+# Shell fragment: the run's tests in $$plan (ci/selection.py: names checked,
+# kselftest targets built) and its payload, $(OUT)/payload.img: only the
+# selected tests, re-packed when what goes on it changed.
+PLAN_RUN = plan=$$(python3 ci/selection.py plan --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) \
+		--build $(B) --stage $(OUT)/payload.d --meta $(abspath $(OUT))/kselftest.meta \
+		--runner $(KSFT_RUNNER)) || exit $$?; \
+	if test -f $(OUT)/payload.manifest.new; then \
+		images/mkpayload.sh $(OUT)/payload.img $(OUT)/payload.d || exit 3; \
+		mv -f $(OUT)/payload.manifest.new $(OUT)/payload.manifest; fi
 RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $(OUT)/archive.tar.gz; \
 	mkdir -p $(OUT)/tap; \
 	archive=""; perl -MTAP::Harness::Archive -e1 2>/dev/null && archive="--archive $(OUT)/tap"; \
 	echo "vkci: kernel $$k" >&2; \
 	status=0; \
-	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $(TESTS)) || exit 2; \
+	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_BACKEND="$(BACKEND)" \
-	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
+	VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
+	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
-		|| status=$$?; \
-	python3 ci/report.py $(OUT) || true
+		9>&- || status=$$?; \
+	python3 ci/report.py $(OUT) 9>&- || true
 
-check: deps all
-	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
-	@$(RESOLVE_KERNEL); \
+# The build products under the lock, then (OUT locked) the plan, the kernel, the run.
+BUILD_FOR_RUN = $(if $(filter kselftest%,$(SUITES) $(USER_TESTS)),$(LOCKED) ci/deps.sh kselftest || exit $$?;) \
+	python3 ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
+	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) || exit $$?
+check: deps
+	@$(BUILD_FOR_RUN)
+	@$(LOCK_OUT); \
+	$(PLAN_RUN); \
+	$(RESOLVE_KERNEL); \
 	$(RUN_TESTS); \
 	exit $$status
+
+# everything: vkci's own suites and the default kselftest targets (not in
+# .ci/run: its kselftest part takes ~N minutes; see BENCHMARKS.md)
+check-full:
+	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
 
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);
@@ -177,10 +221,13 @@ check: deps all
 # /dev/shm when there is one: ~900 files per test on a busy disk cost up to
 # ~1 s a test here, on tmpfs ~0.1 s. At the end they go to out/ as one tar
 # (0.15 s; as ~50,000 files, tens of seconds here).
-coverage: deps all $(B)/t/payload.img
-	@ci/deps.sh coverage
-	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
-	@$(RESOLVE_COVERAGE_KERNEL); \
+coverage: deps
+	@$(LOCKED) ci/deps.sh coverage
+	@$(BUILD_FOR_RUN)
+	@$(LOCKED) $(MAKE) --no-print-directory $(T_PAYLOAD)
+	@$(LOCK_OUT); \
+	$(PLAN_RUN); \
+	$(RESOLVE_COVERAGE_KERNEL); \
 	rm -rf $(OUT)/coverage; mkdir -p $(OUT)/coverage; \
 	st=$$(mktemp -d /dev/shm/vkci-cov.XXXXXX 2>/dev/null || mktemp -d) || exit 3; \
 	trap 'rm -rf "$$st"' EXIT; trap 'exit 130' INT TERM; mkdir "$$st/state"; \
@@ -238,6 +285,9 @@ build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
 build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c xfer_rx.c verdict.c tap.c console.c util.c diag.c proto.c)
+build/fuzz/fuzz_tap: harness/fuzz/fuzz_tap.c harness/tap.c harness/tap.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< harness/tap.c
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c proto.c util.c diag.c)

@@ -1,17 +1,21 @@
 #!/bin/sh
-# ci/deps.sh [check|coverage|test|all] - install the Debian packages vkci needs,
+# ci/deps.sh [check|coverage|test|kselftest|all] - install the Debian packages vkci needs,
 # only those that are missing. The only step that needs root (or sudo).
 set -eu
 
 base="build-essential busybox-static e2fsprogs perl libjansson-dev"
 check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils python3 python3-pexpect libtap-harness-archive-perl libtap-formatter-junit-perl"
 extra="lcov clang libclang-rt-14-dev"
+# kselftest (SUITES=kselftest...): the libraries the targets link statically,
+# rsync (their install rules), bash and coreutils' timeout for the guest
+kselftest="libcap-dev libcap-ng-dev libpopt-dev libnuma-dev libfuse-dev rsync bash-static coreutils"
 
 case "${1:-all}" in
 check) want="$base $check" ;;
 coverage) want="$base $check lcov" ;;
-test) want="$base $check lcov clang libclang-rt-14-dev" ;;
-*) want="$base $check $extra" ;;
+test) want="$base $check lcov clang libclang-rt-14-dev $kselftest" ;;
+kselftest) want="$base $check $kselftest" ;;
+*) want="$base $check $extra $kselftest" ;;
 esac
 
 missing=""

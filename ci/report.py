@@ -38,6 +38,22 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
 
 RESULTS = vkciresult.BUCKETS
+# "xfail" (an expected failure, kselftest's expected.txt) appears only in runs that have one
+
+
+def expected_failures(out):
+    """{test: reason} of the run's expected failures: the xfail= lines of the
+    kselftest metadata file make check wrote (OUT/kselftest.meta)."""
+    xf = {}
+    try:
+        with open(os.path.join(out, "kselftest.meta"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                name, sep, rest = line.partition(" xfail=")
+                if sep and not name.startswith("#"):
+                    xf[name.split()[0]] = rest.strip()
+    except OSError:
+        pass
+    return xf
 
 
 def load_results(out):
@@ -56,19 +72,32 @@ def load_results(out):
     return sorted(results, key=lambda r: r.get("test", ""))
 
 
-def summarize(results):
+def summarize(results, xfail=None):
     suites = {}
     crashes = {}
+    xfail = xfail or {}
     for r in results:
         test = r.get("test", "?/?")
         suite, _, name = test.partition("/")
         s = suites.setdefault(suite, {"summary": dict.fromkeys(RESULTS, 0), "tests": {}})
         # one bucket per test: a quarantined test counts only as quarantined
-        bucket = vkciresult.bucket(r)
+        # an expected failure (kselftest xfail=, reported as TODO) that failed as
+        # expected counts as xfail; crashing or passing shows as what it was
+        outcome = r.get("outcome", "infra")
+        if r.get("quarantined") and test in xfail:
+            bucket = "xfail" if outcome == "fail" else outcome
+        else:
+            bucket = vkciresult.bucket(r)
         s["summary"][bucket] = s["summary"].get(bucket, 0) + 1
         s["tests"][name] = {k: r.get(k) for k in (
             "outcome", "reason", "exit_status", "duration_ms", "tests", "crash_kind",
             "crash_title", "crash_fingerprint", "console_log", "instance_dir_kept", "nodes")}
+        if test in xfail:
+            s["tests"][name]["expected_failure"] = xfail[test]
+        # KTAP subtests and plan (vkci-result/2)
+        for k in ("subtests", "plan"):
+            if k in r:
+                s["tests"][name][k] = r[k]
         s["tests"][name].update({"flaky": bool(r.get("flaky")),
                                  "quarantined": bool(r.get("quarantined")),
                                  "attempts": r.get("attempts") or [],
@@ -363,6 +392,17 @@ def merge(dirs, out):
         if os.path.isdir(os.path.join(d, "logs")):
             copy_tree_into(os.path.join(d, "logs"), os.path.join(out, "logs"), "logs", seen_logs)
     shutil.rmtree(os.path.join(out, ".unpack"), ignore_errors=True)
+    # the shards' kselftest metadata (expected failures) as one file
+    lines = []
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "kselftest.meta"), encoding="utf-8", errors="replace") as f:
+                lines += [x for x in f if not x.startswith("#") and x not in lines]
+        except OSError:
+            pass
+    if lines:
+        with open(os.path.join(out, "kselftest.meta"), "w", encoding="utf-8") as f:
+            f.writelines(lines)
     files = tap_files(os.path.join(out, "tap"))
     write_meta(os.path.join(out, "tap", "meta.yml"), files, attrs,
                min(starts, key=float) if starts else None, max(stops, key=float) if stops else None)
@@ -401,7 +441,7 @@ def main(argv=None):
     if not results:
         print(f"report: no results under '{out}/logs' (did make check run?)", file=sys.stderr)
         return 3
-    summary = summarize(results)
+    summary = summarize(results, expected_failures(out))
     with open(os.path.join(out, "summary.json.tmp"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -410,9 +450,9 @@ def main(argv=None):
     tgz = archive(out)
     t = summary["summary"]
     print("vkci: %d tests: %d passed, %d failed, %d crashed, %d skipped, %d infrastructure, "
-          "%d flaky, %d quarantined"
+          "%d flaky, %d quarantined%s"
           % (sum(t.values()), t["pass"], t["fail"], t["crash"], t["skip"], t["infra"],
-             t["flaky"], t["quarantined"]))
+             t["flaky"], t["quarantined"], ", %d expected failures" % t["xfail"] if t.get("xfail") else ""))
     for g in summary["crash_groups"]:
         print(f"vkci: crash x{g['count']}: {g['fingerprint']} ({', '.join(g['tests'][:5])})")
     for suite, s in sorted(summary["suites"].items()):
@@ -421,6 +461,8 @@ def main(argv=None):
                 failed = [a for a in r["attempts"] if a.get("exit_status")]
                 print(f"vkci: flaky: {suite}/{name}: passed on attempt {len(r['attempts'])} after "
                       + "; ".join(str(a.get("reason") or "exit %s" % a.get("exit_status")) for a in failed))
+            elif r.get("expected_failure") and r["outcome"] == "fail":
+                print(f"vkci: expected failure: {suite}/{name}: {r['expected_failure']}")
             elif r["quarantined"] and r["outcome"] not in ("pass", "skip"):
                 print(f"vkci: quarantined (not counted): {suite}/{name}: {r['outcome']}: {r['reason']}")
     print(f"vkci: reports: {out}/summary.json" + (f", {xml}" if xml else "")

@@ -6,6 +6,8 @@
 #include "util.h"
 #include "banned.h"
 
+#define PATH_MAX_META 4200
+
 void meta_init(struct test_meta *m)
 {
 	m->timeout_s = -1;
@@ -13,6 +15,7 @@ void meta_init(struct test_meta *m)
 	m->nodes = -1;
 	m->scratch = -1;
 	m->nconfig = 0;
+	m->xfail[0] = '\0';
 }
 
 static int set_config(struct test_meta *m, const char *val, const char *where)
@@ -78,17 +81,9 @@ static int set(struct test_meta *m, const char *key, size_t kl, const char *val,
 	return 0;
 }
 
-int meta_parse(struct test_meta *m, const char *text, const char *where)
+/* key=value words between p and end. */
+static int parse_words(struct test_meta *m, const char *p, const char *end, const char *where)
 {
-	const char *p = strstr(text, "/* vkci:");
-	const char *end;
-
-	if (!p)
-		return 0;
-	p += 8;
-	end = strstr(p, "*/");
-	if (!end)
-		return error("%s: unterminated vkci metadata comment", where);
 	while (p < end) {
 		const char *w, *eq;
 		char val[256];
@@ -113,6 +108,67 @@ int meta_parse(struct test_meta *m, const char *text, const char *where)
 			return -1;
 	}
 	return 0;
+}
+
+int meta_parse(struct test_meta *m, const char *text, const char *where)
+{
+	const char *p = strstr(text, "/* vkci:");
+	const char *end;
+
+	if (!p)
+		return 0;
+	p += 8;
+	end = strstr(p, "*/");
+	if (!end)
+		return error("%s: unterminated vkci metadata comment", where);
+	return parse_words(m, p, end, where);
+}
+
+int meta_lookup_text(struct test_meta *m, const char *text, const char *name, const char *where)
+{
+	size_t nl = strlen(name);
+	const char *line = text;
+	long lineno = 1;
+
+	for (; *line; lineno++) {
+		const char *eol = strchrnul(line, '\n'), *x, *end = eol;
+		char loc[PATH_MAX_META];
+
+		if ((size_t)(eol - line) > nl && !memcmp(line, name, nl) &&
+		    (line[nl] == ' ' || line[nl] == '\t')) {
+			fmt(loc, sizeof(loc), "%s:%ld", where, lineno);
+			/* xfail= takes the rest of the line: the reason, blanks and all */
+			x = strstr(line + nl, " xfail=");
+			if (x && x < eol) {
+				size_t rl = (size_t)(eol - x - 7);
+
+				if (rl == 0 || rl >= sizeof(m->xfail))
+					return error("%s: bad xfail reason (1..%zu bytes)", loc, sizeof(m->xfail) - 1);
+				memcpy(m->xfail, x + 7, rl);
+				m->xfail[rl] = '\0';
+				end = x;
+			}
+			return parse_words(m, line + nl, end, loc);
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	return 0;
+}
+
+int meta_lookup(struct test_meta *m, const char *file, const char *name)
+{
+	size_t len;
+	char *text;
+	int r;
+
+	if (!file || !*file)
+		return 0;
+	text = read_file(file, 16u << 20, &len);
+	if (!text)
+		return error("cannot read the test metadata file '%s' (VKCI_TEST_META; make check writes it)", file);
+	r = meta_lookup_text(m, text, name, file);
+	free(text);
+	return r;
 }
 
 int meta_load(struct test_meta *m, const char *path)

@@ -55,22 +55,26 @@ void result_free(struct vkci_result *r)
 	r->nsubtests = 0;
 }
 
-void result_add_subtest(struct vkci_result *r, const char *id, const char *name, enum outcome o)
+void result_add_subtest(struct vkci_result *r, const char *id, const char *name, const char *outcome)
 {
 	struct subtest *s;
 
-	if (r->nsubtests >= RESULT_MAX_SUBTESTS)
+	if (r->nsubtests >= RESULT_MAX_SUBTESTS) {
+		r->subtests_dropped++;
 		return;
+	}
 	if (!(r->nsubtests & 63)) {
 		s = realloc(r->subtests, (size_t)(r->nsubtests + 64) * sizeof(*s));
-		if (!s)
+		if (!s) {
+			r->subtests_dropped++;
 			return;
+		}
 		r->subtests = s;
 	}
 	s = &r->subtests[r->nsubtests++];
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->outcome = o;
+	s->outcome = outcome;
 }
 
 void result_to_attempt(const struct vkci_result *r, struct attempt *a)
@@ -158,11 +162,12 @@ static json_t *record(const struct vkci_result *r)
 
 		json_object_set_new(s, "id", str(r->subtests[i].id, 0));
 		json_object_set_new(s, "name", str(r->subtests[i].name, 0));
-		json_object_set_new(s, "outcome", json_string(r->subtests[i].outcome == OUTCOME_FLAKY ? "todo" :
-							   outcome_name(r->subtests[i].outcome)));
+		json_object_set_new(s, "outcome", json_string(r->subtests[i].outcome));
 		json_array_append_new(subs, s);
 	}
 	json_object_set_new(o, "subtests", subs);
+	if (r->subtests_dropped)
+		json_object_set_new(o, "subtests_dropped", json_integer((json_int_t)r->subtests_dropped));
 	json_object_set_new(o, "crash_kind", str(r->crash_kind, 1));
 	json_object_set_new(o, "crash_title", str(r->crash_title, 1));
 	json_object_set_new(o, "crash_fingerprint", str(r->crash_fingerprint, 1));

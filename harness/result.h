@@ -23,7 +23,7 @@ enum outcome {
 
 #define RESULT_FORMAT "vkci-result/2"
 #define RESULT_MAX_ATTEMPTS 11   /* RETRY_MAX + 1 */
-#define RESULT_MAX_SUBTESTS 4096
+#define RESULT_MAX_SUBTESTS 20000   /* tap.h's TAP_MAX_SUBTESTS */
 
 const char *outcome_name(enum outcome o);
 /* -1 for an unknown name */
@@ -44,9 +44,9 @@ struct attempt {
 /* One subtest of the test's TAP/KTAP ("2.5" for the fifth case of the
  * second suite). */
 struct subtest {
-	char id[24];
-	char name[200];
-	enum outcome outcome;        /* PASS, SKIP, FAIL, or FLAKY for a TODO */
+	char id[48];
+	char name[128];
+	const char *outcome;         /* "pass", "fail", "skip", "todo" (static) */
 };
 
 struct vkci_result {
@@ -79,13 +79,14 @@ struct vkci_result {
 
 	struct subtest *subtests;    /* owned; result_free */
 	int nsubtests;
+	unsigned long subtests_dropped;  /* beyond the bound: counted, not listed */
 };
 
 void result_init(struct vkci_result *r);
 void result_free(struct vkci_result *r);
 /* Append a subtest (bounded by RESULT_MAX_SUBTESTS; beyond it they are
  * counted in nothing). */
-void result_add_subtest(struct vkci_result *r, const char *id, const char *name, enum outcome o);
+void result_add_subtest(struct vkci_result *r, const char *id, const char *name, const char *outcome);
 /* The attempt summary of r (its own fields). */
 void result_to_attempt(const struct vkci_result *r, struct attempt *a);
 /* Write r as JSON to path, atomically (temp file + rename). 0, or -1 after

@@ -255,8 +255,11 @@ int retry_run(const struct instance_config *cfg, const struct retry_policy *pol,
 		fmt(line, sizeof(line), "# vkci: failed all %d attempts; the verdict below is attempt %d's", k, k);
 		emit(ctx, line, strlen(line));
 	}
-	fmt(todo, sizeof(todo), "quarantined: known flaky (%s), not counted",
-	    pol->why && *pol->why ? pol->why : "--quarantined");
+	if (pol->expected)
+		fmt(todo, sizeof(todo), "expected failure: %s", pol->why);
+	else
+		fmt(todo, sizeof(todo), "quarantined: known flaky (%s), not counted",
+		    pol->why && *pol->why ? pol->why : "--quarantined");
 	out_text(&o, NULL, pol->quarantined && rc == EXIT_FAIL ? todo : NULL, tap.data);
 	if (pol->quarantined) {
 		char line[400];

@@ -29,6 +29,7 @@ struct retry_policy {
 	int retries;                /* extra attempts after a failure, 0.. */
 	int quarantined;            /* the test's failures are not counted */
 	const char *why;            /* why quarantined, for the TODO text (e.g. the list's path) */
+	int expected;               /* an expected failure (metadata xfail=): why is the reason */
 };
 
 /* One attempt: instance_run() or scenario_run(). */

@@ -25,6 +25,7 @@ void verdict_init(struct verdict *v, verdict_emit emit, void *ctx,
 
 void verdict_free(struct verdict *v)
 {
+	tap_free(&v->tap);
 	sbuf_free(&v->out_line);
 	sbuf_free(&v->err_line);
 }
@@ -100,6 +101,37 @@ static void out_line(struct verdict *v, const char *s, size_t len)
 	switch (tap_feed_line(&v->tap, s, len)) {
 	case TAP_PLAN:
 		return;   /* held back: vkci prints the plan at the end */
+	case TAP_VERSION:
+		/* TAP::Parser takes "TAP version" only as the first line: a later
+		 * one (another program's stream) becomes a diagnostic */
+		if (v->lines_out++ && !strncmp(s, "TAP", 3)) {
+			emit_clean(v, "# ", s, len);
+			return;
+		}
+		break;
+	case TAP_TEST:
+		v->lines_out++;
+		if (v->tap.renumber || v->tap.skip_not_ok) {
+			/* one continued stream for prove: the numbers of a later
+			 * segment go on from the earlier ones; KTAP's "not ok # SKIP"
+			 * is a skip, which TAP::Parser only takes as "ok # SKIP" */
+			char head[40];
+			const char *rest = s + v->tap.rest;
+			size_t rl = len - v->tap.rest;
+			char buf[LINE_CAP + 48];
+			int n = fmt(head, sizeof(head), "%s %ld ",
+				    v->tap.skip_not_ok || s[0] == 'o' ? "ok" : "not ok", v->tap.number);
+
+			if (n > 0) {
+				if (rl > LINE_CAP)
+					rl = LINE_CAP;
+				memcpy(buf, head, (size_t)n);
+				memcpy(buf + n, rest, rl);
+				emit_clean(v, "", buf, (size_t)n + rl);
+				return;
+			}
+		}
+		break;
 	case TAP_BAIL:
 		/* one test giving up must not stop the whole prove run: it
 		 * becomes this test's failure (see verdict_finish) */
@@ -115,6 +147,20 @@ static void out_line(struct verdict *v, const char *s, size_t len)
 		emit_clean(v, "# ", s, len);
 		return;
 	default:
+		v->lines_out++;
+		/* an indented "---" after a result opens a YAML block for
+		 * TAP::Parser, which then fails on what is not YAMLish (kselftest
+		 * programs print such reports): relay it as a diagnostic */
+		{
+			size_t i = 0;
+
+			while (i < len && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+			if (i && len - i >= 3 && !strncmp(s + i, "---", 3)) {
+				emit_clean(v, "# ", s, len);
+				return;
+			}
+		}
 		break;
 	}
 	emit_clean(v, "", s, len);
@@ -127,6 +173,7 @@ static void err_line(struct verdict *v, const char *s, size_t len)
 		return;
 	}
 	v->relayed += len + 3;
+	v->lines_out++;
 	emit_clean(v, "# ", s, len);
 }
 
@@ -301,11 +348,26 @@ static void peer_lines(struct verdict *v, const struct peer_result *pr, long num
 		verdict_emitf(v, "# node %d console log: %s", pr->node, pr->console_path);
 }
 
+/* The test's "# Totals:" lines count failures or errors. */
+static int totals_failed(const struct tap_state *t)
+{
+	return t->totals.fail > 0 || t->totals.error > 0;
+}
+
+/* No failure in "# Totals:", and its counts add up to the plan. */
+static int totals_account(const struct tap_state *t)
+{
+	const struct tap_totals *c = &t->totals;
+
+	return c->lines && !totals_failed(t) &&
+	       c->pass + c->xfail + c->xpass + c->skip == t->planned;
+}
+
 int verdict_finish(struct verdict *v, const struct host_facts *h)
 {
 	const struct console_state *c = v->console;
 	struct problems p = { .n = 0 };
-	int infra = 0, skip_exit = 0, peers_failed = 0, i;
+	int infra = 0, skip_exit = 0, peers_failed = 0, totals_only = 0, i;
 	enum crash_kind crash = c ? c->first : CRASH_NONE;
 	long next;
 
@@ -318,6 +380,7 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		err_line(v, v->err_line.data, v->err_line.len);
 		sbuf_reset(&v->err_line);
 	}
+	tap_finish(&v->tap);   /* close open KTAP subtest levels */
 
 	if (h->infra_error[0]) {
 		add_problem(&p, "%s", h->infra_error);
@@ -354,7 +417,8 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 		case SER_EXIT:
 			if (v->end_value == 4)
 				skip_exit = 1;
-			else if (v->end_value != 0 && !(v->end_value == 1 && (v->tap.failed || v->tap.bailed)))
+			else if (v->end_value != 0 && !(v->end_value == 1 && (v->tap.failed || v->tap.bailed ||
+									 v->tap.nested_failed || totals_failed(&v->tap))))
 				/* exit 1 after a reported failure is the kselftest way */
 				add_problem(&p, "test exited with status %ld", v->end_value);
 			break;
@@ -401,15 +465,31 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 			add_problem(&p, "no TAP plan (ran %ld tests)", t->tests);
 		else if (t->planned < 0 && !skip_exit)
 			add_problem(&p, "no TAP output");
-		else if (t->plans > 1)
+		else if (t->plan_errors)
 			add_problem(&p, "%d TAP plans", t->plans);
+		else if (t->tests == 0 && t->planned > 0 && totals_account(t) && !skip_exit)
+			/* results given only as counts (kselftest programs that count
+			 * with ksft_inc_pass_cnt() and print no result lines) */
+			totals_only = 1;
+		else if (t->planned >= 0 && t->planned != t->tests && skip_exit)
+			/* kselftest's ksft_exit_skip() after some results: the rest is skipped */
+			verdict_emitf(v, "# planned %ld tests, ran %ld, then exit status 4 (skip)", t->planned, t->tests);
 		else if (t->planned >= 0 && t->planned != t->tests)
 			add_problem(&p, "planned %ld tests but ran %ld", t->planned, t->tests);
+		if (t->nested_plan_mismatch)
+			add_problem(&p, "%s", t->first_plan_mismatch);
 	} else if (v->started && v->tap.planned >= 0 && v->tap.planned != v->tap.tests) {
 		verdict_emitf(v, "# planned %ld tests, ran %ld before the end", v->tap.planned, v->tap.tests);
 	}
 	if (v->tap.bailed)
 		add_problem(&p, "the test bailed out: %s", v->bail[0] ? v->bail : "(no reason given)");
+	/* KTAP: what the top-level lines do not say */
+	if (v->tap.nested_failed && !v->tap.failed)
+		add_problem(&p, "subtest failed: %s%s", v->tap.first_nested_failure,
+			    v->tap.nested_failed > 1 ? " (and more)" : "");
+	else if (totals_failed(&v->tap) && !v->tap.failed && !v->tap.nested_failed)
+		add_problem(&p, "the test's \"# Totals:\" reports %ld failed and %ld errors",
+			    v->tap.totals.fail, v->tap.totals.error);
 	if (h->timeout == HOST_TIMEOUT_SHUTDOWN)
 		kernel_problem(&p, "vkernel did not power off within %ld s after the test ended",
 			    h->timeout_s);
@@ -458,6 +538,10 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	}
 
 	next = v->tap.last_number;
+	if (totals_only && !p.n)
+		verdict_emitf(v, "ok %ld - no result lines; \"# Totals:\" counts the %ld planned: pass:%ld skip:%ld "
+			      "xfail:%ld xpass:%ld", ++next, v->tap.planned, v->tap.totals.pass, v->tap.totals.skip,
+			      v->tap.totals.xfail, v->tap.totals.xpass);
 	for (i = 0; i < p.n; i++) {
 		verdict_emitf(v, "not ok %ld - %s", ++next, p.reason[i]);
 		if (i == 0) {
@@ -480,5 +564,9 @@ int verdict_finish(struct verdict *v, const struct host_facts *h)
 	verdict_emitf(v, "1..%ld", next);
 	if (infra)
 		return EXIT_INFRA;
+	/* kselftest: every result skipped and exit status 4: the test skipped */
+	if (!p.n && !v->tap.failed && !v->tap.bailed && !peers_failed && skip_exit &&
+	    v->tap.tests > 0 && v->tap.skipped == v->tap.tests)
+		v->skipped = 1;
 	return (p.n || v->tap.failed || v->tap.bailed || peers_failed) ? EXIT_FAIL : EXIT_PASS;
 }

@@ -68,6 +68,7 @@ struct verdict {
 	char bail[200];              /* the test's "Bail out!" reason (not relayed: it would stop prove) */
 	int skipped;                 /* after finish: the test skipped itself */
 	size_t relayed;
+	unsigned long lines_out;     /* output lines relayed */
 	unsigned long dropped_lines;
 };
 

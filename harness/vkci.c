@@ -88,7 +88,8 @@ static int test_name(const char *arg, char *name, size_t size, char *src, size_t
  * the kernel's .config: 0 to go on, 1 when it printed a skip, or an exit
  * status + 2 after reporting. */
 static int test_settings(const struct run_opts *o, const struct run_files *f, const char *src,
-			 int scenario, struct instance_config *cfg)
+			 int scenario, const char *name, struct instance_config *cfg,
+			 struct retry_policy *pol, char *skip, size_t skip_size)
 {
 	const char *mem_s = o->mem, *timeout_s = o->timeout;
 	struct test_meta meta;
@@ -98,6 +99,11 @@ static int test_settings(const struct run_opts *o, const struct run_files *f, co
 	meta_init(&meta);
 	if (src[0] && !scenario && meta_load(&meta, src) < 0)
 		return 2 + EXIT_USAGE;
+	/* tests without a source (kselftest programs): a generated metadata file */
+	if (!src[0] && meta_lookup(&meta, getenv("VKCI_TEST_META"), name) < 0)
+		return 2 + EXIT_USAGE;
+	if (meta.xfail[0] && !pol->quarantined)
+		pol->quarantined = pol->expected = 1, pol->why = meta.xfail;
 	/* the source's own declaration wins over the environment's defaults,
 	 * the command line over both */
 	if (meta.mem >= 0 && mem_s == getenv("VKCI_MEM"))
@@ -124,10 +130,11 @@ static int test_settings(const struct run_opts *o, const struct run_files *f, co
 		const char *missing = meta_missing_config(&meta, kcfg);
 
 		if (missing) {
-			char line[256];
+			char line[300];
 
-			fmt(line, sizeof(line), "1..0 # SKIP the kernel lacks CONFIG_%s (add CONFIG_%s=y "
-			    "to a config fragment)\n", missing, missing);
+			fmt(skip, skip_size, "the kernel lacks CONFIG_%s (add CONFIG_%s=y to a config fragment)",
+			    missing, missing);
+			fmt(line, sizeof(line), "1..0 # SKIP %s\n", skip);
 			write_str(1, line);
 		}
 		free(kcfg);
@@ -137,6 +144,42 @@ static int test_settings(const struct run_opts *o, const struct run_files *f, co
 	return 0;
 }
 
+/* LOG_DIR/<test>/result.json of a finished test. */
+static void record(const char *log_dir, const char *name, const struct vkci_result *res)
+{
+	char path[PATH_MAX + 300];
+
+	if (fmt(path, sizeof(path), "%s/%s", log_dir, name) > 0 && mkdir_p(path, 0755) == 0 &&
+	    fmt(path, sizeof(path), "%s/%s/result.json", log_dir, name) > 0)
+		result_write(path, res);
+}
+
+/* A test skipped without booting (its kernel lacks a config= option) has a
+ * record too: the reports count it like any skip. */
+static void record_skip(const struct run_files *f, const struct instance_config *cfg,
+			const char *name, const char *why)
+{
+	struct vkci_result res;
+
+	result_init(&res);
+	fmt(res.test, sizeof(res.test), "%s", name);
+	res.backend = f->backend->name;
+	res.kernel = f->kernel;
+	res.image = f->image;
+	res.payload = f->have_payload ? f->payload : NULL;
+	res.nodes = cfg->nodes;
+	res.timeout_s = cfg->timeout_s;
+	res.mem = cfg->mem;
+	res.outcome = OUTCOME_SKIP;
+	res.exit_status = EXIT_PASS;
+	res.planned = 0;
+	fmt(res.reason, sizeof(res.reason), "%s", why);
+	result_to_attempt(&res, &res.attempts[0]);
+	res.nattempts = 1;
+	record(f->log_dir, name, &res);
+	result_free(&res);
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	static const char usage[] =
@@ -144,8 +187,8 @@ static int cmd_exec(int argc, char **argv)
 		"  TEST is suites/SUITE/NAME.c (its vkci: metadata is read), suites/SUITE/NAME.py\n"
 		"  (a console scenario) or SUITE/NAME; the agent runs /payload/SUITE/NAME\n"
 		"  -a vkci.fetch=DIR makes the agent send the guest's files under DIR after the test\n";
-	struct retry_policy pol = { 0, 0, NULL };
-	char gdir[PATH_MAX + 300], name[256], src[PATH_MAX], self[PATH_MAX];
+	struct retry_policy pol = { 0, 0, NULL, 0 };
+	char gdir[PATH_MAX + 300], name[256], src[PATH_MAX], self[PATH_MAX], skip[300];
 	struct instance_config cfg;
 	struct run_opts o;
 	struct run_files f;
@@ -188,8 +231,11 @@ static int cmd_exec(int argc, char **argv)
 	if ((rc = opts_resolve(&o, &f)) != EXIT_PASS)
 		return opts_free(&o), rc;
 	scenario = strlen(src) > 3 && !strcmp(src + strlen(src) - 3, ".py");
-	if ((rc = test_settings(&o, &f, src, scenario, &cfg)))
+	if ((rc = test_settings(&o, &f, src, scenario, name, &cfg, &pol, skip, sizeof(skip)))) {
+		if (rc == 1 && f.have_log_dir)
+			record_skip(&f, &cfg, name, skip);
 		return opts_free(&o), rc == 1 ? EXIT_PASS : rc - 2;
+	}
 	if (o.gcov_dir && *o.gcov_dir) {
 		char groot[PATH_MAX];
 
@@ -235,13 +281,8 @@ static int cmd_exec(int argc, char **argv)
 		return opts_free(&o), error("out of memory"), EXIT_INFRA;
 	result_init(res);
 	rc = retry_run(&cfg, &pol, scenario ? scenario_run : instance_run, emit_stdout, NULL, res);
-	if (cfg.log_dir && rc != EXIT_USAGE) {
-		char path[PATH_MAX + 300];
-
-		if (fmt(path, sizeof(path), "%s/%s", cfg.log_dir, name) > 0 && mkdir_p(path, 0755) == 0 &&
-		    fmt(path, sizeof(path), "%s/%s/result.json", cfg.log_dir, name) > 0)
-			result_write(path, res);
-	}
+	if (cfg.log_dir && rc != EXIT_USAGE)
+		record(cfg.log_dir, name, res);
 	result_free(res);
 	free(res);
 	opts_free(&o);

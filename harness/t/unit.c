@@ -12,6 +12,7 @@
 
 #include "../build.h"
 #include "../kconfig.h"
+#include "../diag.h"
 #include "../console.h"
 #include "../meta.h"
 #include "../result.h"
@@ -21,6 +22,7 @@
 #include "../tap.h"
 #include "../transfer.h"
 #include "../util.h"
+#include "../verdict.h"
 
 static int n_tests, n_failed;
 
@@ -216,6 +218,7 @@ static void test_tap(void)
 	ok(feed(&t, "1..x") == TAP_OTHER, "tap: '1..x' is not a plan");
 	ok(feed(&t, "Bail out! broken") == TAP_BAIL && t.bailed, "tap: bail out");
 	is_long(t.tests, 3, "tap: three test lines");
+	tap_free(&t);
 
 	tap_init(&t);
 	ok(feed(&t, "1..0 # SKIP no userfaultfd") == TAP_PLAN && t.skip_all, "tap: skip-all plan");
@@ -224,10 +227,223 @@ static void test_tap(void)
 	tap_init(&t);
 	feed(&t, "ok");
 	feed(&t, "ok 7");
+	ok(t.renumber && t.number == 2, "tap: a number out of sequence is corrected for the relay");
 	feed(&t, "ok");
-	is_long(t.last_number, 8, "tap: numbering without and with numbers");
+	is_long(t.last_number, 3, "tap: numbering in sequence, with and without numbers");
 	feed(&t, "1..8");
 	ok(t.plan_after_tests, "tap: trailing plan noticed");
+	tap_free(&t);
+}
+
+
+/* Feed a multi-line text. */
+static void feed_text(struct tap_state *t, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		tap_feed_line(t, text, n);
+		text += n;
+		if (*text)
+			text++;
+	}
+	tap_finish(t);
+}
+
+/* "id:name:outcome id:name:outcome ..." of the recorded subtests */
+static const char *subtests(const struct tap_state *t)
+{
+	static char buf[4096];
+	size_t n = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < t->nsub && n < sizeof(buf) - 200; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s:%s:%s", i ? " " : "", t->sub[i].id,
+				      t->sub[i].name, tap_outcome_name(t->sub[i].outcome));
+	return buf;
+}
+
+static void test_ktap(void)
+{
+	struct tap_state t;
+	int i;
+
+	/* the example of Documentation/dev-tools/ktap.rst */
+	tap_init(&t);
+	feed_text(&t,
+		  "KTAP version 1\n1..1\n"
+		  "  KTAP version 1\n  1..3\n"
+		  "    KTAP version 1\n    1..1\n    # test_1: initializing test_1\n    ok 1 test_1\n"
+		  "  ok 1 example_test_1\n"
+		  "    KTAP version 1\n    1..2\n    ok 1 test_1 # SKIP test_1 skipped\n    ok 2 test_2\n"
+		  "  ok 2 example_test_2\n"
+		  "    KTAP version 1\n    1..3\n    ok 1 test_1\n    # test_2: FAIL\n    not ok 2 test_2\n"
+		  "    ok 3 test_3 # SKIP test_3 skipped\n"
+		  "  not ok 3 example_test_3\n"
+		  "not ok 1 main_test\n");
+	ok(t.ktap, "ktap: version line seen");
+	is_str(subtests(&t), "1.1.1:test_1:pass 1.1:example_test_1:pass 1.2.1:test_1:skip 1.2.2:test_2:pass "
+	       "1.2:example_test_2:pass 1.3.1:test_1:pass 1.3.2:test_2:fail 1.3.3:test_3:skip "
+	       "1.3:example_test_3:fail 1:main_test:fail", "ktap: the spec's example, ids and outcomes");
+	is_long(t.tests, 1, "ktap: one top-level test");
+	is_long(t.failed, 1, "ktap: the top-level failure counts");
+	is_long(t.nested_failed, 2, "ktap: two nested failures");
+	is_str(t.first_nested_failure, "1.3.2 test_2", "ktap: first nested failure named by id");
+	is_long(t.nested_plan_mismatch, 0, "ktap: every nested plan met");
+	ok(t.depth == 0, "ktap: back at the top level");
+	tap_free(&t);
+
+	/* KUnit: 4-space indentation, # Subtest:, parameterised cases, Totals */
+	tap_init(&t);
+	feed_text(&t,
+		  "KTAP version 1\n1..2\n"
+		  "    KTAP version 1\n    # Subtest: example\n    # module: kunit_example_test\n    1..2\n"
+		  "    ok 1 example_simple_test\n"
+		  "        KTAP version 1\n        # Subtest: example_params_test\n"
+		  "        ok 1 example value 3 # SKIP unsupported param value 3\n"
+		  "        ok 2 example value 2\n"
+		  "    # example_params_test: pass:1 fail:0 skip:1 total:2\n"
+		  "    ok 2 example_params_test\n"
+		  "# example: pass:2 fail:0 skip:0 total:2\n"
+		  "ok 1 example\n"
+		  "    KTAP version 1\n    # Subtest: other\n    1..1\n    not ok 1 other_case\n"
+		  "ok 2 other\n"
+		  "# Totals: pass:3 fail:1 skip:1 total:5\n");
+	is_str(subtests(&t), "1.1:example_simple_test:pass 1.2.1:example value 3:skip 1.2.2:example value 2:pass "
+	       "1.2:example_params_test:pass 1:example:pass 2.1:other_case:fail 2:other:pass",
+	       "ktap: KUnit suites, cases and parameters");
+	is_long(t.failed, 0, "ktap: no top-level failure");
+	is_long(t.nested_failed, 1, "ktap: a nested not ok under an ok parent is a failure");
+	is_str(t.first_nested_failure, "2.1 other_case", "ktap: named 2.1");
+	is_long(t.totals.lines, 1, "ktap: one top-level Totals line (suite lines are not totals)");
+	is_long(t.totals.fail, 1, "ktap: Totals fail");
+	is_long(t.totals.skip, 1, "ktap: Totals skip");
+	tap_free(&t);
+
+	/* nested plan not met; directives; kselftest Totals; not ok # SKIP */
+	tap_init(&t);
+	feed_text(&t,
+		  "TAP version 13\n1..4\n"
+		  "  1..3\n  ok 1 a\n  ok 2 b\n"
+		  "ok 1 - parent\n"
+		  "not ok 2 - known # TODO later\n"
+		  "ok 3 flaky # XFAIL expected\n"
+		  "not ok 4 gone # SKIP no such device\n"
+		  "# Totals: pass:1 fail:2 xfail:1 xpass:0 skip:1 error:1\n");
+	is_long(t.nested_plan_mismatch, 1, "ktap: a short nested plan is noticed");
+	is_str(t.first_plan_mismatch, "subtest 1 planned 3 results, ran 2", "ktap: and described");
+	is_str(subtests(&t), "1.1:a:pass 1.2:b:pass 1:parent:pass 2:known:todo 3:flaky:todo 4:gone:skip",
+	       "ktap: TODO, XFAIL and not ok # SKIP outcomes; '- ' dropped");
+	is_long(t.failed, 0, "ktap: not ok # SKIP and TODO are no failures");
+	ok(t.skip_not_ok, "ktap: not ok # SKIP flagged for the relay");
+	is_long(t.totals.fail, 2, "ktap: kselftest Totals fail");
+	is_long(t.totals.error, 1, "ktap: kselftest Totals error");
+	tap_free(&t);
+
+	/* a script running two kselftest programs: two segments, one stream */
+	tap_init(&t);
+	feed_text(&t, "TAP version 13\n1..2\nok 1 a\nok 2 b\n# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0\n"
+		  "TAP version 13\n1..1\n");
+	ok(tap_feed_line(&t, "not ok 1 c", 10) == TAP_TEST && t.number == 3 && t.renumber && t.rest == 9,
+	   "ktap: a second stream's test 1 is number 3 of the whole");
+	is_long(t.planned, 3, "ktap: the segments' plans add up");
+	is_long(t.segments, 1, "ktap: one more segment");
+	is_long(t.plan_errors, 0, "ktap: one plan per segment is no error");
+	feed_text(&t, "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0\n");
+	is_long(t.totals.lines, 2, "ktap: both Totals lines");
+	is_long(t.totals.pass, 2, "ktap: Totals summed");
+	tap_free(&t);
+	tap_init(&t);
+	feed_text(&t, "1..3\nok 1\n1..3\n");
+	is_long(t.plan_errors, 1, "ktap: a plan twice in one unfinished segment is an error");
+	tap_free(&t);
+
+	/* "skipped" is not the SKIP directive; an escaped # is no directive */
+	tap_init(&t);
+	feed_text(&t, "not ok 1 x # skipped nothing\nnot ok 2 y \\# SKIP\n");
+	is_long(t.failed, 2, "ktap: '# skipped' and '\\# SKIP' are no directives");
+	tap_free(&t);
+
+	/* bounded: more results than the list holds, nesting deeper than the stack */
+	tap_init(&t);
+	for (i = 0; i < TAP_MAX_SUBTESTS + 5; i++)
+		tap_feed_line(&t, "ok", 2);
+	is_long((long)t.nsub, TAP_MAX_SUBTESTS, "ktap: the subtest list is bounded");
+	is_long((long)t.sub_dropped, 5, "ktap: and counts what it dropped");
+	tap_free(&t);
+	tap_init(&t);
+	for (i = 1; i <= 20; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "%*sok 1 deep", i * 2, "");
+		tap_feed_line(&t, line, strlen(line));
+	}
+	ok(t.depth == TAP_MAX_DEPTH - 1, "ktap: nesting stops at the deepest level");
+	tap_finish(&t);
+	ok(t.depth == 0 && t.nsub == 20, "ktap: every deep result recorded, levels closed");
+	tap_free(&t);
+}
+
+
+static void vsink(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	(void)line;
+	(void)len;
+}
+
+static void to_verdict(void *ctx, const struct serial_event *ev)
+{
+	verdict_event(ctx, ev);
+}
+
+/* A test's output lines and exit status through the verdict: its status,
+ * *skipped the report's "skip" outcome. */
+static int verdict_of(const char *lines, int exit_status, int *skipped)
+{
+	static char buf[4096];
+	struct serial_parser sp;
+	struct host_facts host;
+	struct verdict v;
+	size_t n = 0;
+	int rc;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "V vkci-agent 1\nK 5f1c0ffee0ddba11\nS 5f1c0ffee0ddba11 t/t\n");
+	while (*lines && n < sizeof(buf) - 200) {
+		size_t l = strcspn(lines, "\n");
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "O %.*s\n", (int)l, lines);
+		lines += l + (lines[l] == '\n');
+	}
+	snprintf(buf + n, sizeof(buf) - n, "X 5f1c0ffee0ddba11 exit %d\nD 5f1c0ffee0ddba11\n", exit_status);
+	memset(&host, 0, sizeof(host));
+	host.kernel_reaped = 1;
+	verdict_init(&v, vsink, NULL, NULL);
+	serial_init(&sp, to_verdict, &v);
+	serial_feed(&sp, buf, strlen(buf));
+	serial_finish(&sp);
+	rc = verdict_finish(&v, &host);
+	*skipped = v.skipped;
+	verdict_free(&v);
+	return rc;
+}
+
+static void test_ktap_verdict(void)
+{
+	int sk;
+
+	ok(verdict_of("TAP version 13\n1..2\nok 1 a # SKIP no x\nok 2 b # SKIP no y", 4, &sk) == EXIT_PASS && sk,
+	   "ktap verdict: every result skipped and exit 4: the test skipped");
+	ok(verdict_of("TAP version 13\n1..2\nok 1 a\nok 2 b # SKIP no y", 4, &sk) == EXIT_PASS && !sk,
+	   "ktap verdict: one result passed: not a skip");
+	ok(verdict_of("TAP version 13\n1..1\n  1..1\n  not ok 1 inner\nok 1 outer", 0, &sk) == EXIT_FAIL,
+	   "ktap verdict: a nested not ok fails a test that exits 0");
+	ok(verdict_of("TAP version 13\n1..1\nok 1 a\n# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0", 0, &sk) ==
+	   EXIT_FAIL, "ktap verdict: # Totals: with a failure fails a test that exits 0");
+	ok(verdict_of("TAP version 13\n1..1\nok 1 a", 1, &sk) == EXIT_FAIL,
+	   "ktap verdict: exit 1 fails a test whose results all say ok");
+	ok(verdict_of("TAP version 13\n1..1\nnot ok 1 a # SKIP no device", 0, &sk) == EXIT_PASS,
+	   "ktap verdict: not ok # SKIP is a skip");
 }
 
 /* ---- console ----------------------------------------------------------- */
@@ -359,8 +575,8 @@ static void test_json(void)
 	r.kernel = big;
 	r.outcome = OUTCOME_FAIL;
 	r.exit_status = 1;
-	result_add_subtest(&r, "1", "first", OUTCOME_PASS);
-	result_add_subtest(&r, "2.1", "nested", OUTCOME_FLAKY);
+	result_add_subtest(&r, "1", "first", "pass");
+	result_add_subtest(&r, "2.1", "nested", "todo");
 	ok(result_write(path, &r) == 0, "result: written");
 	text = read_file(path, 1 << 20, &len);
 	ok(text && strstr(text, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd\"") != NULL,
@@ -500,6 +716,36 @@ static void test_meta(void)
 	ok(meta_parse(&m, "/* vkci: timeout=-5 */", "t.c") < 0, "meta: negative timeout refused");
 	ok(meta_parse(&m, "/* vkci: mem=lots */", "t.c") < 0, "meta: bad size refused");
 	ok(meta_parse(&m, "/* vkci: timeout=5", "t.c") < 0, "meta: unterminated comment refused");
+}
+
+static void test_meta_lookup(void)
+{
+	static const char file[] =
+		"# kselftest metadata\n"
+		"kselftest/timers/nanosleep timeout=900\n"
+		"kselftest/mm/cow timeout=180 mem=512M\n"
+		"kselftest/rseq/basic_test timeout=45 xfail=UML has no rseq (no HAVE_RSEQ)\n"
+		"kselftest/x/bad timout=3\n";
+	struct test_meta m;
+
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/timers/nanosleep", "f") == 0 && m.timeout_s == 900 &&
+	   m.mem == -1 && !m.xfail[0], "meta lookup: a test's line");
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/mm/cow", "f") == 0 && m.timeout_s == 180 &&
+	   m.mem == (512LL << 20), "meta lookup: timeout and mem");
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/mm/co", "f") == 0 && m.timeout_s == -1,
+	   "meta lookup: a name's prefix is not the name");
+	meta_init(&m);
+	ok(meta_lookup_text(&m, file, "kselftest/rseq/basic_test", "f") == 0 && m.timeout_s == 45,
+	   "meta lookup: words before xfail=");
+	is_str(m.xfail, "UML has no rseq (no HAVE_RSEQ)", "meta lookup: xfail takes the rest of the line");
+	meta_init(&m);
+	ok(meta_lookup(&m, NULL, "kselftest/mm/cow") == 0 && m.timeout_s == -1, "meta lookup: no file, no change");
+	fprintf(stderr, "# (the next two errors are expected)\n");
+	ok(meta_lookup_text(&m, file, "kselftest/x/bad", "f") < 0, "meta lookup: a bad key is refused");
+	ok(meta_lookup(&m, "/nonexistent/meta", "kselftest/mm/cow") < 0, "meta lookup: unreadable file refused");
 }
 
 static void test_meta_config(void)
@@ -882,11 +1128,14 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_serial();
 	test_tap();
+	test_ktap();
+	test_ktap_verdict();
 	test_console();
 	test_fingerprint();
 	test_json();
 	test_cmdline();
 	test_meta();
+	test_meta_lookup();
 	test_fragment();
 	test_meta_config();
 	test_transfer();
