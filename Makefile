@@ -2,11 +2,11 @@
 #
 #   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs"]
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
-#              [QUARANTINE=file]
+#              [QUARANTINE=file] [VARIANT=debug] [PANIC_ON_WARN=1]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
-#   make kernel                    build (or find) the vkernel, print its path
+#   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
 #
@@ -47,7 +47,21 @@ KERNEL   ?=
 # kernel config fragments: the harness's, every suite's, and the user's
 comma    := ,
 KCONFIG  ?=
-KFRAGS   := harness/kernel.config $(wildcard suites/*/kernel.config) $(subst $(comma), ,$(KCONFIG))
+# VARIANT=NAME: the kernel variant NAME, built with `vkci build --variant NAME`
+# (its own cache KEY) and the fragment harness/NAME.config merged after the
+# suites' and before the user's KCONFIG= (which can so override it).
+# VARIANT=debug: KASAN, UBSAN, lockdep, ... (harness/debug.config).
+VARIANT  ?=
+VARIANT_FRAG := $(if $(VARIANT),harness/$(VARIANT).config)
+KFRAGS   := harness/kernel.config $(wildcard suites/*/kernel.config) $(VARIANT_FRAG) $(subst $(comma), ,$(KCONFIG))
+# guest memory of each instance (a test's mem= metadata and -m still win):
+# the debug variant's KASAN quarantine, redzones and lockdep need more than
+# the default 128M (BENCHMARKS.md, "Debug variant")
+VARIANT_MEM_debug := 256M
+# PANIC_ON_WARN=1: a kernel WARNING panics the vkernel (panic_on_warn=1 on
+# the kernel command line, through VKCI_KERNEL_ARGS)
+PANIC_ON_WARN ?=
+KERNEL_ARGS := $(strip $(VKCI_KERNEL_ARGS) $(if $(filter 1,$(PANIC_ON_WARN)),panic_on_warn=1))
 
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
 HARNESS_HDR := $(wildcard harness/*.h)
@@ -68,8 +82,12 @@ TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
 RESOLVE_KERNEL = k="$(KERNEL)"; \
+	if test -n "$(VARIANT)" && ! test -f "$(VARIANT_FRAG)"; then \
+		echo "vkci: unknown kernel variant '$(VARIANT)': no $(VARIANT_FRAG) (VARIANT=debug, or none)" >&2; exit 2; fi; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	if test -d "$$k"; then k=$$($(VKCI) build $(if $(VARIANT),--variant $(VARIANT)) $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	elif test -n "$(VARIANT)"; then \
+		echo "vkci: VARIANT=$(VARIANT) needs a kernel source tree to build, not the ready vkernel '$$k' (unset VARIANT or set KERNEL=<source tree>)" >&2; exit 2; \
 	elif ! test -f "$$k" || ! test -x "$$k"; then \
 		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
 	fi
@@ -139,6 +157,7 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	VKCI_PAYLOAD="$(abspath $(PAYLOAD))" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
+	VKCI_KERNEL_ARGS="$(KERNEL_ARGS)" $(if $(VARIANT_MEM_$(VARIANT)),VKCI_MEM="$${VKCI_MEM:-$(VARIANT_MEM_$(VARIANT))}") \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
