@@ -74,7 +74,7 @@ int report_write(const char *path, const struct test_record *r)
 	const char *outcome;
 	char tmp[4096 + 8], fp[256] = "";
 	struct sbuf sb;
-	int fd, rc = 0;
+	int fd, rc = 0, i;
 
 	if (r->exit_status == EXIT_INFRA)
 		outcome = "infra";
@@ -98,7 +98,15 @@ int report_write(const char *path, const struct test_record *r)
 	sbuf_addf(&sb, "  \"tests\": {\"planned\": %ld, \"run\": %ld, \"failed\": %ld},\n",
 		  v->tap.planned, v->tap.tests, v->tap.failed);
 	field(&sb, "crash_kind", c && c->first != CRASH_NONE ? crash_name(c->first) : NULL, 0);
+	field(&sb, "crash_title", c && c->nreports ? console_title(c) : NULL, 0);
 	field(&sb, "crash_fingerprint", fp[0] ? fp : NULL, 0);
+	sbuf_addf(&sb, "  \"crash_others\": [");
+	for (i = 1; c && i < c->nreports; i++) {
+		json_string(&sb, c->reports[i].title);
+		if (i + 1 < c->nreports)
+			sbuf_add(&sb, ", ", 2);
+	}
+	sbuf_addf(&sb, "],\n");
 	field(&sb, "crash_line", c && c->first != CRASH_NONE ? c->first_line : NULL, 0);
 	sbuf_addf(&sb, "  \"start_unix_ms\": %lld,\n  \"duration_ms\": %lld,\n",
 		  r->start_unix_ms, r->duration_ms);

@@ -310,31 +310,34 @@ static void test_fingerprint(void)
 		" [<600222ca>] show_stack+0x184/0x193\n"
 		" [<603bbf55>] dump_stack+0x1a/0x1c\n"
 		" [<603b396c>] panic+0x14d/0x370\n"
-		" [<6026c97a>] __handle_sysrq+0xce/0x15c\n"
-		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<6026c47b>] sysrq_reset_seq_param_set+0x0/0x56\n"
 		" [<6026d044>] ? maybe_frame+0x83/0xa3\n"
-		" [<60100000>] proc_reg_write+0x1/0x2\n"
-		" [<60100010>] vfs_write+0x1/0x2\n"
-		" [<60100020>] ksys_write+0x1/0x2\n";
+		" [<6026c97a>] __handle_sysrq.isra.0+0xce/0x15c\n"
+		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<60100000>] proc_reg_write+0x1/0x2\n";
 	struct console_state *c = malloc(sizeof(*c));
-	char fp[256];
+	char fp[256], fp2[256];
 
 	console_init(c);
 	console_feed(c, STR(trace));
 	console_finish(c);
+	is_str(console_title(c), "kernel panic: sysrq triggered crash in __handle_sysrq",
+	       "title: kind + first reliable frame past the report machinery, suffix cut");
 	console_fingerprint(c, fp, sizeof(fp));
-	is_str(fp, "kernel panic: __handle_sysrq < write_sysrq_trigger < proc_reg_write < vfs_write",
-	       "fingerprint: kind + top reliable, non-generic frames");
+	ok(strlen(fp) == 16 && strspn(fp, "0123456789abcdef") == 16, "fingerprint: 16 hex digits");
+	crash_title_fingerprint("kernel panic: sysrq triggered crash in __handle_sysrq", fp2, sizeof(fp2));
+	is_str(fp, fp2, "fingerprint: derived from the title alone");
+	crash_title_fingerprint("kernel panic: sysrq triggered crash in handle_sysrq", fp2, sizeof(fp2));
+	ok(strcmp(fp, fp2) != 0, "fingerprint: another title, another fingerprint");
 	console_init(c);
-	console_feed(c, STR("WARNING: CPU: 1 PID: 42 at mm/x.c:12 f+0x1/0x2\n"));
+	console_feed(c, STR("[   12.345678][    T42] WARNING: CPU: 1 PID: 42 at mm/x.c:12 f.cold+0x1/0x2\n"));
 	console_finish(c);
-	console_fingerprint(c, fp, sizeof(fp));
-	is_str(fp, "kernel warning: WARNING: CPU:  PID:  at mm/x.c: f+x/x",
-	       "fingerprint: without a trace, the crash line without numbers");
+	is_str(console_title(c), "WARNING in f", "title: without a trace, the function the header names");
 	console_init(c);
 	console_feed(c, STR("all fine\n"));
 	console_fingerprint(c, fp, sizeof(fp));
 	is_str(fp, "", "fingerprint: empty without a crash");
+	is_str(console_title(c), "", "title: empty without a crash");
 	free(c);
 }
 
