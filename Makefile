@@ -224,6 +224,10 @@ test-payload: $(T_PAYLOAD)
 $(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ)
+# the crash triage of saved console logs, for 12-crash.t and ci/bench/triage.py
+$(B)/t/crashtitle: harness/t/crashtitle.c harness/console.c harness/console.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HCFLAGS) -o $@ harness/t/crashtitle.c harness/console.c
 $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -240,6 +244,9 @@ build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
 build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c verdict.c tap.c console.c util.c diag.c)
+build/fuzz/fuzz_console: harness/fuzz/fuzz_console.c harness/console.c harness/console.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< harness/console.c
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c uml.c util.c diag.c)
@@ -248,7 +255,7 @@ fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
-test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN)
+test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN)
 	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
 		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
 	$(RESOLVE_KERNEL); \

@@ -51,6 +51,7 @@ enum {
 	F_CUTSEMI = 1 << 13, /* %1 is cut at ';' or '.' */
 	F_UMLFAULT = 1 << 14, /* UML's "Kernel mode fault at addr %1": NULL deref or paging request */
 	F_OOPSNAME = 1 << 15, /* x86 "Oops: %1: ...": %1 cut at ','; "Oops" alone stays */
+	F_CT = 1 << 16,      /* only frames after "Call Trace:" count (slab: its alloc/free tracks come first) */
 };
 
 struct crash_class {
@@ -90,7 +91,11 @@ static const struct crash_class classes[] = {
 	{ "list", "list_add corruption", "list_add corruption", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
 	{ "list", "list_del corruption", "list_del corruption", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
 	{ "list", "list_add double add", "list_add double add", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
-	{ "refcount", "refcount_t: %1", "refcount_t: %1", CRASH_WARNING, F_WARNMSG | F_IP | F_CUTSEMI, 0 },
+	{ "refcount", "refcount_t: saturated;", "refcount_t: saturated", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
+	{ "refcount", "refcount_t: addition on 0;", "refcount_t: addition on 0", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
+	{ "refcount", "refcount_t: underflow;", "refcount_t: underflow", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
+	{ "refcount", "refcount_t: decrement hit 0;", "refcount_t: decrement hit 0", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
+	{ "refcount", "refcount_t: unknown saturation event", "refcount_t: unknown saturation event", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
 	{ "odebug", "ODEBUG: %1 %2 (active state %*object type: %3 hint", "ODEBUG: %1 %2 %3", CRASH_WARNING, F_WARNMSG | F_IP, 0 },
 	{ "usercopy", "usercopy: Kernel memory %1 attempt detected", "usercopy: kernel memory %1 attempt", CRASH_BUG, F_WARNMSG | F_PRELUDE | F_IP, 0 },
 	/* WARNING (kernel/panic.c __warn, both formats) */
@@ -131,8 +136,8 @@ static const struct crash_class classes[] = {
 	{ "lockup", "%?BUG: soft lockup", "BUG: soft lockup", CRASH_BUG, F_IP, 0 },
 	{ "lockup", "%?BUG: workqueue lockup", "BUG: workqueue lockup", CRASH_BUG, F_NOFUNC, 0 },
 	/* slab (mm/slub.c slab_bug) and kmemleak (mm/kmemleak.c) */
-	{ "slab", "BUG %1 (%*): %2", "BUG %1: %2", CRASH_BUG, 0, 0 },
-	{ "leak", "unreferenced object 0x%w (size %d):", "memory leak", CRASH_WARNING, 0, 0 },
+	{ "slab", "BUG %1 (%*): %2", "BUG %1: %2", CRASH_BUG, F_CT, 0 },
+	{ "leak", "%?unreferenced object 0x%w (size %d):", "memory leak", CRASH_WARNING, 0, 0 },
 	{ "leak", "%?%d new suspected memory leak", "memory leak", CRASH_WARNING, F_LEAKSUM | F_NOFUNC, 0 },
 	/* panic (kernel/panic.c); UML's kernel-mode faults end in one (arch/um/kernel/trap.c) */
 	{ "panic", "Kernel panic - not syncing: Kernel mode fault at addr %1,", "", CRASH_PANIC, F_PANIC | F_UMLFAULT | F_IP | F_IPBEFORE, 0 },
@@ -165,7 +170,8 @@ static const char *const skip[] = {
 	"lock_acquire*", "lock_release", "lock_acquired", "lock_contended", "__lock_*", "lockdep_*",
 	"debug_lockdep_*", "validate_chain", "check_prev_add", "check_prevs_add", "check_noncircular",
 	"check_deadlock", "check_irq_usage", "mark_lock*", "mark_usage", "mark_held_locks",
-	"valid_state", "__bfs*", "do_raw_*", "spin_bug", "spin_dump", "rwlock_bug", "debug_spin_*",
+	"valid_state", "__bfs*", "register_lock_class", "look_up_lock_class", "assign_lock_key",
+	"lockdep_init_map*", "do_raw_*", "spin_bug", "spin_dump", "rwlock_bug", "debug_spin_*",
 	"_raw_*", "__raw_*", "raw_spin_*", "spin_lock*", "spin_unlock*", "mutex_lock*",
 	"__mutex_*", "mutex_unlock*", "mutex_trylock*", "down_read*", "down_write*", "up_read",
 	"up_write", "__down*", "__up*", "down", "up", "rwsem_*", "__rwsem_*", "percpu_down_*",
@@ -353,13 +359,14 @@ static int match_at(struct match *m, const char *p, const char *s)
 			}
 		}
 		case '?': {
-			/* an optional "subsystem: " prefix of up to 24 [A-Za-z0-9_ ] */
-			const char *e = s;
+			/* the optional prefix of a subsystem that prints reports
+			 * through its pr_fmt (kernel/watchdog.c, kernel/rcu/, mm/kmemleak.c) */
+			static const char *const pfx[] = { "watchdog: ", "NMI watchdog: ", "rcu: ", "kmemleak: " };
+			size_t i;
 
-			while (e - s < 24 && (is_sym(*e) || *e == ' ') && *e != '.')
-				e++;
-			if (e > s && e[0] == ':' && e[1] == ' ' && match_at(m, p + 2, e + 2))
-				return 1;
+			for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+				if (starts(s, pfx[i]) && match_at(m, p + 2, s + strlen(pfx[i])))
+					return 1;
 			p += 2;
 			continue;
 		}
@@ -493,8 +500,15 @@ static int parse_frame(const char *l, const char **name, size_t *len, int *relia
 			*reliable = 0;
 		return *o == '\0' || *o == ' ' || *o == '\t';
 	}
-	if (e[0] == ' ' && e[1] == '(' && strchr(e, ':') && strchr(e, ')'))
-		return 1;   /* decoded: "foo (mm/x.c:12)" */
+	if (e[0] == ' ' && e[1] == '(') {
+		/* decoded by decode_stacktrace.sh: "foo (mm/x.c:12)", "foo (mm/x.c:12:5)" */
+		const char *o = e + 2, *colon = NULL;
+
+		for (; *o && *o != ')' && *o != ' '; o++)
+			if (*o == ':' && is_digit(o[1]) && !colon)
+				colon = o;
+		return *o == ')' && colon != NULL;
+	}
 	return 0;
 }
 
@@ -616,8 +630,12 @@ static void put_text(char *t, size_t size, const char *s, size_t len, unsigned f
 		{
 			const char *plus = memchr(s + w0, '+', wl);
 
-			if (plus && plus + 2 < s + w0 + wl && plus[1] == '0' && plus[2] == 'x')
-				wl = (size_t)(plus - (s + w0));
+			if (plus && plus + 2 < s + w0 + wl && plus[1] == '0' && plus[2] == 'x') {
+				/* a symbol: offsets and compiler suffixes go */
+				const char *dot = memchr(s + w0, '.', (size_t)(plus - (s + w0)));
+
+				wl = (size_t)((dot ? dot : plus) - (s + w0));
+			}
 		}
 		if (!wl || numeric_word(s + w0, wl))
 			continue;
@@ -798,7 +816,7 @@ static void start_report(struct console_state *c, int k, const struct match *m,
 	r->line = n;
 	r->last = n;
 	r->flags = classes[k].flags;
-	r->trace = (r->flags & F_BT) ? -1 : 0;
+	r->trace = (r->flags & (F_BT | F_CT)) ? -1 : 0;
 	memcpy(r->caller, caller, strlen(caller) + 1);
 	for (i = 0; i < 3; i++)
 		if (m->cap[i])
@@ -824,6 +842,8 @@ static void report_line(struct crash_report *r, const char *msg, unsigned long n
 	int reliable, changed = 0;
 
 	r->last = n;
+	if (starts(msg, "kmemleak: "))
+		msg += 10;    /* kmemleak prints every line of its report with its prefix */
 	if (k->detail && !r->cap[1][0]) {
 		/* "Read of size 8 at addr", "Write at addr", "Free of addr" */
 		static const char *const acc[] = { "Read ", "Write " };
@@ -857,7 +877,8 @@ static void report_line(struct crash_report *r, const char *msg, unsigned long n
 		}
 	}
 	if (r->trace == -1) {
-		if (starts(msg, "stack backtrace:"))
+		if ((r->flags & F_BT) ? starts(msg, "stack backtrace:") :
+		    (strstr(msg, "Call Trace:") || strstr(msg, "Call trace:")))
 			r->trace = 0;
 	} else if (r->trace < 2) {
 		if (parse_frame(msg, &name, &len, &reliable)) {
