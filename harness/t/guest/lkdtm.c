@@ -5,7 +5,8 @@
  *   lkdtm TYPE [SYSCTL=VALUE ...]
  *
  * Each SYSCTL=VALUE is written to /proc/sys/SYSCTL first (e.g.
- * kernel/hung_task_timeout_secs=1). The test passes when the write returns:
+ * kernel/hung_task_timeout_secs=1), or to SYSCTL itself if it starts with
+ * '/' (e.g. /sys/module/rcupdate/parameters/rcu_cpu_stall_timeout=3). The test passes when the write returns:
  * whether the kernel reported a bug is the console's to say, so a real run
  * fails with the crash's kind and title (harness/t/95-debug-kernel.t).
  * Without LKDTM it skips (exit 4). */
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		*eq = '\0';
-		snprintf(path, sizeof(path), "/proc/sys/%s", argv[i]);
+		snprintf(path, sizeof(path), "%s%s", argv[i][0] == '/' ? "" : "/proc/sys/", argv[i]);
 		if (put(path, eq + 1))
 			printf("not ok %d - %s = %s: %s\n", i - 1, path, eq + 1, strerror(errno));
 		else
