@@ -175,7 +175,7 @@ static const char *const skip[] = {
 	"_raw_*", "__raw_*", "raw_spin_*", "spin_lock*", "spin_unlock*", "mutex_lock*",
 	"__mutex_*", "mutex_unlock*", "mutex_trylock*", "down_read*", "down_write*", "up_read",
 	"up_write", "__down*", "__up*", "down", "up", "rwsem_*", "__rwsem_*", "percpu_down_*",
-	"percpu_up_*", "rt_mutex*", "__rt_mutex*", "rcu_lockdep_*", "__might_*", "might_*",
+	"percpu_up_*", "percpu_rwsem_*", "__percpu_down_*", "__percpu_up_*", "rt_mutex*", "__rt_mutex*", "rcu_lockdep_*", "__might_*", "might_*",
 	"___might_sleep", "__cant_*", "debug_check_no_locks_*",
 	/* scheduler waits */
 	"__schedule*", "schedule*", "io_schedule*", "preempt_schedule*", "__cond_resched",

@@ -7,8 +7,11 @@ PRINTK_TIME forms; caller ids kept) and when the log is fed in 7-byte
 chunks. Grouping: logs of one bug (same-bug.tsv) share a fingerprint, logs
 of different bugs never do. Fixtures named src-* were written from the
 kernel printers' source (their first line says which); the others are
-console logs of real vkernels (lkdtm-*: harness/t/guest/lkdtm.c on the
-debug variant, recorded by harness/t/95-debug-kernel.t --record)."""
+console logs of real vkernels: uml-* of the default kernel running
+harness/t/guest/{hungtask,panic,killinit,warn}.c (warn.c plants its line
+through /dev/kmsg), lkdtm-* of the debug variant running
+harness/t/guest/lkdtm.c (recorded by harness/t/95-debug-kernel.t --record),
+each with printk.time=1 (-time) and printk.time=0 (-notime)."""
 import os
 import re
 import subprocess
