@@ -8,6 +8,7 @@
 #                                  the suites on the coverage kernel: out/coverage/
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
+#   make check-full                make test + real reports on the debug kernel
 #   make image payload harness     the pieces on their own
 #
 # Exit status of make check: prove's (0 all passed, non-zero otherwise).
@@ -77,7 +78,7 @@ TESTS       ?= $(SUITE_SRC)
 # only what this run tests goes on its payload: a broken test elsewhere does not stop it
 TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)))
 
-.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -264,6 +265,17 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
+
+# make check-full: make test, then the tests that need the debug kernel
+# (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list, refcount, BUG,
+# fault, hung-task and soft-lockup reports through LKDTM). Not part of make
+# test: the debug kernel's cold build takes far longer than the default
+# kernel's (BENCHMARKS.md, "Debug variant").
+check-full: test
+	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
+	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
+	prove -j1 --timer harness/t/95-debug-kernel.t
 
 clean:
 	rm -rf $(B) $(VKCI) .prove

@@ -3,7 +3,7 @@
  * byte chooses; then every invariant the callers rely on: titles, first
  * line, excerpt and tail NUL-terminated within their buffers, report count
  * bounded, first/worst consistent, the fingerprint 16 hex digits or empty.
- * The corpus is seeded with harness/t/data/crash/*.log (50-fuzz.t). */
+ * The corpus is seeded with the crash fixtures, harness/t/data/crash (50-fuzz.t). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -333,6 +333,25 @@ static void test_fingerprint(void)
 	console_feed(c, STR("[   12.345678][    T42] WARNING: CPU: 1 PID: 42 at mm/x.c:12 f.cold+0x1/0x2\n"));
 	console_finish(c);
 	is_str(console_title(c), "WARNING in f", "title: without a trace, the function the header names");
+	{
+		/* 100 reports: 8 kept, the rest counted; each titled by its own function */
+		char line[96];
+		int k;
+
+		console_init(c);
+		for (k = 0; k < 100; k++) {
+			int m = snprintf(line, sizeof(line), "WARNING: CPU: 0 PID: 1 at a.c:1 f%d+0x1/0x2\n---[ end trace ]---\n", k);
+			console_feed(c, line, (size_t)m);
+		}
+		console_finish(c);
+		ok(c->nreports == CONSOLE_REPORTS && c->reports_dropped == 100 - CONSOLE_REPORTS &&
+		   !strcmp(c->reports[0].title, "WARNING in f0") && !strcmp(c->reports[7].title, "WARNING in f7"),
+		   "reports: bounded, the first titles the crash, the others listed in order");
+	}
+	console_init(c);
+	console_feed(c, STR("[  1.000000] DEBUG: BUG: x\n[  1.1] traps: a[1] general protection fault ip:1\nODEBUG: selftest passed\n"));
+	console_finish(c);
+	ok(c->nreports == 0 && c->first == CRASH_NONE, "false friends: DEBUG:, a user's trap, ODEBUG banner");
 	console_init(c);
 	console_feed(c, STR("all fine\n"));
 	console_fingerprint(c, fp, sizeof(fp));
