@@ -156,7 +156,7 @@ static const struct crash_class classes[] = {
  * "name*" is a prefix. */
 static const char *const skip[] = {
 	/* reporting */
-	"dump_stack*", "show_stack", "show_trace_log_lvl", "show_regs*", "__show_regs",
+	"dump_stack*", "__dump_stack*", "show_stack", "show_trace_log_lvl", "show_regs*", "__show_regs",
 	"_printk", "printk*", "vprintk*", "__warn*", "warn_*", "report_bug", "handle_bug",
 	"exc_invalid_op", "asm_exc_*", "exc_*", "do_error_trap", "do_trap", "die", "__die*",
 	"die_addr", "oops_*", "panic", "vpanic", "nmi_panic", "check_panic_on_warn", "print_*",
@@ -201,7 +201,8 @@ static const char *const skip[] = {
 	"debug_objects_*", "__check_object_size", "check_object_size", "usercopy_abort",
 	"__check_heap_object", "check_heap_object",
 	/* string and user-copy helpers */
-	"memcpy", "memset", "memmove", "memcmp", "__memcpy*", "__memset*", "__memmove*", "strlen",
+	"memcpy", "memset", "memmove", "memcmp", "__memcpy*", "__memset*", "__memmove*", "memcpy_orig",
+	"memset_orig", "memmove_orig", "rep_movs_alternative", "rep_stos_alternative", "strlen",
 	"strnlen", "strcpy", "strncpy", "strscpy*", "sized_strscpy", "strcmp", "strncmp", "strcat",
 	"_copy_to_user", "_copy_from_user", "copy_to_user*", "copy_from_user*", "raw_copy_*",
 	"__copy_*", "copy_user_*", "__get_user*", "__put_user*",
@@ -499,6 +500,15 @@ static int parse_frame(const char *l, const char **name, size_t *len, int *relia
 		if (strstr(o, "(unreliable)"))
 			*reliable = 0;
 		return *o == '\0' || *o == ' ' || *o == '\t';
+	}
+	if (e[0] == ' ' && e[1] != '(' && strstr(e, " [inline]")) {
+		/* symbolized by syzkaller/decode_stacktrace.sh: "foo mm/x.c:12 [inline]" */
+		const char *o = e + 1, *colon = NULL;
+
+		for (; *o && *o != ' '; o++)
+			if (*o == ':' && is_digit(o[1]))
+				colon = o;
+		return colon && starts(o, " [inline]");
 	}
 	if (e[0] == ' ' && e[1] == '(') {
 		/* decoded by decode_stacktrace.sh: "foo (mm/x.c:12)", "foo (mm/x.c:12:5)" */
