@@ -766,7 +766,7 @@ static int classify(const char **msg, struct match *m)
 	 * unterminated line of UML's own stdout, say); the end marker
 	 * "---[ end Kernel panic - not syncing: ... ]---" is not one */
 	p = strstr(*msg, "Kernel panic - not syncing");
-	if (p && !strstr(*msg, "---[ end Kernel panic")) {
+	if (p && p != *msg && !strstr(*msg, "---[ end Kernel panic")) {
 		*msg = p;
 		return classify(msg, m);
 	}
@@ -851,6 +851,11 @@ static void report_line(struct crash_report *r, const char *msg, unsigned long n
 	size_t len;
 	int reliable, changed = 0;
 
+	if (n - r->line > 400) {
+		/* a report whose trace never came: it does not swallow the log */
+		r->closed = 1;
+		return;
+	}
 	r->last = n;
 	if (starts(msg, "kmemleak: "))
 		msg += 10;    /* kmemleak prints every line of its report with its prefix */

@@ -348,6 +348,24 @@ static void test_fingerprint(void)
 		   !strcmp(c->reports[0].title, "WARNING in f0") && !strcmp(c->reports[7].title, "WARNING in f7"),
 		   "reports: bounded, the first titles the crash, the others listed in order");
 	}
+	{
+		/* a panic right after a report is its end; one far later is a report of its own */
+		int k;
+
+		console_init(c);
+		console_feed(c, STR("BUG: scheduling while atomic: a/1/0x00000002\nKernel panic - not syncing: x\n"));
+		console_finish(c);
+		ok(c->nreports == 1 && c->first == CRASH_BUG && c->worst == CRASH_PANIC,
+		   "reports: the panic just after a report belongs to it");
+		console_init(c);
+		console_feed(c, STR("BUG: scheduling while atomic: a/1/0x00000002\n"));
+		for (k = 0; k < 500; k++)
+			console_feed(c, STR("some line\n"));
+		console_feed(c, STR("Kernel panic - not syncing: boom\n"));
+		console_finish(c);
+		ok(c->nreports == 2 && !strcmp(c->reports[1].title, "kernel panic: boom"),
+		   "reports: a panic 500 lines after a report without a trace is a report of its own");
+	}
 	console_init(c);
 	console_feed(c, STR("[  1.000000] DEBUG: BUG: x\n[  1.1] traps: a[1] general protection fault ip:1\nODEBUG: selftest passed\n"));
 	console_finish(c);
