@@ -781,6 +781,9 @@ static int absorbs(const struct console_state *c, const struct crash_report *r, 
 
 	if ((r->flags & F_WARNMSG) && (f & F_WARNHDR) && n - r->last <= 6)
 		return 1;
+	/* asm-generic WARN() (UML, ...) prints its message after the WARNING line */
+	if (!strcmp(classes[r->cls].id, "warning") && (f & F_WARNMSG) && n - r->line <= 2 && !r->nframes)
+		return 1;
 	if ((r->flags & F_PRELUDE) && (f & F_OOPSHDR) && n - r->last <= 15)
 		return 1;
 	if (f & F_PANIC) {
@@ -943,6 +946,16 @@ static void line_done(struct console_state *c)
 		if (r && (!caller[0] || !r->caller[0] || !strcmp(caller, r->caller)) && absorbs(c, r, k, n)) {
 			unsigned f = classes[k].flags;
 
+			if ((f & F_WARNMSG) && !strcmp(classes[r->cls].id, "warning")) {
+				/* the WARNING becomes the report its message names */
+				int i;
+
+				r->cls = k;
+				r->flags |= f;
+				for (i = 0; i < 3; i++)
+					if (m.cap[i])
+						set_cap(r->cap[i], m.cap[i], m.caplen[i]);
+			}
 			if (!(f & F_PANIC) && !(f & F_LEAKSUM)) {
 				r->flags |= f & (F_IP | F_PRELUDE | F_WARNHDR);
 				if (m.func)
