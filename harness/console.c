@@ -810,6 +810,26 @@ static int absorbs(const struct console_state *c, const struct crash_report *r, 
 	return 0;
 }
 
+/* The last report is complete when the next starts: if an earlier one has
+ * its title (a WARN_ON in a loop, a task that stays hung), it only counts. */
+static void fold_last(struct console_state *c)
+{
+	struct crash_report *r;
+	int i;
+
+	if (c->nreports < 2)
+		return;
+	r = &c->reports[c->nreports - 1];
+	for (i = 0; i < c->nreports - 1; i++)
+		if (!strcmp(c->reports[i].title, r->title)) {
+			c->reports[i].repeats++;
+			if (c->cur == c->nreports - 1)
+				c->cur = -1;
+			c->nreports--;
+			return;
+		}
+}
+
 static void start_report(struct console_state *c, int k, const struct match *m,
 			 const char *caller, const char *line, unsigned long n,
 			 const char *lastip, unsigned long lastip_line)
@@ -817,6 +837,7 @@ static void start_report(struct console_state *c, int k, const struct match *m,
 	struct crash_report *r;
 	int i;
 
+	fold_last(c);
 	if (c->nreports >= CONSOLE_REPORTS) {
 		c->reports_dropped++;
 		c->cur = -1;
@@ -1026,6 +1047,7 @@ void console_finish(struct console_state *c)
 {
 	if (c->cur_len)
 		line_done(c);
+	fold_last(c);
 	c->cur_len = 0;
 }
 

@@ -44,6 +44,7 @@ struct crash_report {
 	int cls;                    /* index into the class table (crash_class_id()) */
 	char title[CONSOLE_TITLE_MAX];  /* "KASAN: slab-use-after-free Read in foo" */
 	unsigned long line;         /* its first line's number (1-based) */
+	unsigned long repeats;      /* later reports with the same title, folded into this one */
 	/* parser state, internal */
 	char caller[12];            /* printk caller id of its header ("T123"), or "" */
 	char cap[3][80];            /* captures of the header and detail lines */
@@ -69,7 +70,8 @@ struct console_state {
 	int tail_pos, tail_len;
 	unsigned long lines;        /* lines seen */
 	unsigned long long bytes;   /* bytes seen */
-	/* the reports, in order; reports[0] titles the crash. Headers that
+	/* the reports, in order; reports[0] titles the crash; a report with
+	 * the title of an earlier one only counts in its repeats. Headers that
 	 * belong to an open report (the WARNING after "list_add corruption",
 	 * the Oops after "BUG: unable to handle", the panic a report ends in)
 	 * are part of it, not reports of their own. */

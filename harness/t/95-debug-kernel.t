@@ -44,7 +44,11 @@ if not os.path.exists(payload):
 
 HUNG = ["kernel/hung_task_timeout_secs=1"]
 LOCKUP = ["kernel/watchdog_thresh=1", "/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout=3"]
-# (name, LKDTM type or test, lkdtm args, vkci options, crash kind, title)
+# (name, LKDTM type, lkdtm args, vkci options, crash kind, title). Not here:
+# LKDTM types that report nothing on UML 6.12 (WRITE_RO: rodata is writable,
+# no STRICT_KERNEL_RWX; SLAB_FREE_PAGE: KASAN says nothing about kfree() of
+# a page) and classes no LKDTM type reaches (lockdep, slab, kmemleak, RCU
+# stall, ODEBUG): those have fixtures written from the printers (src-*).
 CASES = [
     ("warning", "WARNING", [], [], "kernel warning", "WARNING in lkdtm_WARNING"),
     ("warning-message", "WARNING_MESSAGE", [], [], "kernel warning", "WARNING in lkdtm_WARNING_MESSAGE"),
@@ -58,11 +62,10 @@ CASES = [
     ("kasan-uaf", "READ_AFTER_FREE", [], [], "kernel bug", "KASAN: slab-use-after-free Read in lkdtm_READ_AFTER_FREE"),
     ("kasan-page-uaf", "READ_BUDDY_AFTER_FREE", [], [], "kernel bug", "KASAN: use-after-free Read in lkdtm_READ_BUDDY_AFTER_FREE"),
     ("kasan-double-free", "SLAB_FREE_DOUBLE", [], [], "kernel bug", "KASAN: double-free in lkdtm_SLAB_FREE_DOUBLE"),
-    ("kasan-invalid-free", "SLAB_FREE_PAGE", [], [], "kernel bug", "KASAN: invalid-free in lkdtm_SLAB_FREE_PAGE"),
     ("refcount-saturated", "REFCOUNT_INC_OVERFLOW", [], [], "kernel warning", "refcount_t: saturated in lkdtm_REFCOUNT_INC_OVERFLOW"),
     ("refcount-zero", "REFCOUNT_DEC_ZERO", [], [], "kernel warning", "refcount_t: decrement hit 0 in lkdtm_REFCOUNT_DEC_ZERO"),
     ("refcount-add-zero", "REFCOUNT_ADD_ZERO", [], [], "kernel warning", "refcount_t: addition on 0 in lkdtm_REFCOUNT_ADD_ZERO"),
-    ("refcount-underflow", "REFCOUNT_DEC_NEGATIVE", [], [], "kernel warning", "refcount_t: underflow in lkdtm_REFCOUNT_DEC_NEGATIVE"),
+    ("refcount-underflow", "REFCOUNT_DEC_NEGATIVE", [], [], "kernel warning", "refcount_t: decrement hit 0 in lkdtm_REFCOUNT_DEC_NEGATIVE"),
     ("hung-task", "HUNG_TASK", HUNG, ["-t", "8"], "hung task", "INFO: task hung in lkdtm_HUNG_TASK"),
     ("soft-lockup", "SOFTLOCKUP", LOCKUP, ["-t", "6"], "kernel bug", "BUG: soft lockup in lkdtm_SOFTLOCKUP"),
 ]
