@@ -13,8 +13,9 @@ the WARNING into a panic with the same title.
 Needs the debug kernel: VKCI_DEBUG_KERNEL (make check-full builds it with
 `make kernel VARIANT=debug` and sets it); skipped without it.
 --record saves each run's console.log as a fixture for 12-crash.t
-(harness/t/data/crash/lkdtm-TYPE-time.log and -notime.log) and prints the
-expected.tsv lines."""
+(harness/t/data/crash/lkdtm-NAME-time.log and -notime.log) and prints the
+expected.tsv lines. (The lkdtm-* fixtures in the tree were recorded on a
+build that still had UBSAN_ALIGNMENT; their first line says what was cut.)"""
 import concurrent.futures
 import json
 import os
