@@ -2,12 +2,13 @@
 #
 #   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs kselftest:timers"]
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
-#              [QUARANTINE=file]
+#              [QUARANTINE=file] [VARIANT=debug] [PANIC_ON_WARN=1]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
-#   make check-full                vkci's suites and the default kselftest targets
-#   make kernel                    build (or find) the vkernel, print its path
+#   make check-full                make check with the default kselftest targets, then
+#                                  the reports of a real debug kernel (not in .ci/run)
+#   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
 #
@@ -61,9 +62,25 @@ KBACKEND := $(or $(BACKEND),uml)
 # backend alone: kernel.BACKEND.config), and the user's
 comma    := ,
 KCONFIG  ?=
+# VARIANT=NAME: the kernel variant NAME, built with `vkci build --variant NAME`
+# (its own cache KEY) and the fragment harness/NAME.config (and
+# harness/NAME.BACKEND.config when there is one) merged after the suites'
+# and before the user's KCONFIG= (which can so override it).
+# VARIANT=debug: KASAN, UBSAN, lockdep, ... (harness/debug.config).
+VARIANT  ?=
+VARIANT_FRAG := $(if $(VARIANT),harness/$(VARIANT).config)
 KFRAGS   := harness/kernel.config $(wildcard harness/kernel.$(KBACKEND).config) \
 	$(foreach f,$(wildcard suites/*/kernel.config),$(f) $(wildcard $(dir $(f))kernel.$(KBACKEND).config)) \
+	$(VARIANT_FRAG) $(if $(VARIANT),$(wildcard harness/$(VARIANT).$(KBACKEND).config)) \
 	$(subst $(comma), ,$(KCONFIG))
+# guest memory of each instance (a test's mem= metadata and -m still win):
+# the debug variant's KASAN quarantine, redzones and lockdep need more than
+# the default 128M (BENCHMARKS.md, "Debug variant")
+VARIANT_MEM_debug := 256M
+# PANIC_ON_WARN=1: a kernel WARNING panics the vkernel (panic_on_warn=1 on
+# the kernel command line, through VKCI_KERNEL_ARGS)
+PANIC_ON_WARN ?=
+KERNEL_ARGS := $(strip $(VKCI_KERNEL_ARGS) $(if $(filter 1,$(PANIC_ON_WARN)),panic_on_warn=1))
 
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
 HARNESS_LIBS := -ljansson
@@ -95,13 +112,17 @@ KSFT_RUNNER := build/guest/kselftest-run
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
-.PHONY: all harness agent image payload suites kernel check-full coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
 RESOLVE_KERNEL = k="$(KERNEL)"; \
+	if test -n "$(VARIANT)" && ! test -f "$(VARIANT_FRAG)"; then \
+		echo "vkci: unknown kernel variant '$(VARIANT)': no $(VARIANT_FRAG) (VARIANT=debug, or none)" >&2; exit 2; fi; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(if $(VARIANT),--variant $(VARIANT)) $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	elif test -n "$(VARIANT)"; then \
+		echo "vkci: VARIANT=$(VARIANT) needs a kernel source tree to build, not the ready vkernel '$$k' (unset VARIANT or set KERNEL=<source tree>)" >&2; exit 2; \
 	elif ! test -f "$$k" || ! test -x "$$k"; then \
 		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
 	fi
@@ -189,6 +210,7 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
 	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
+	VKCI_KERNEL_ARGS="$(KERNEL_ARGS)" $(if $(VARIANT_MEM_$(VARIANT)),VKCI_MEM="$${VKCI_MEM:-$(VARIANT_MEM_$(VARIANT))}") \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
@@ -207,10 +229,6 @@ check: deps
 	$(RUN_TESTS); \
 	exit $$status
 
-# everything: vkci's own suites and the default kselftest targets (not in
-# .ci/run: its kselftest part takes ~N minutes; see BENCHMARKS.md)
-check-full:
-	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
 
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);
@@ -269,6 +287,10 @@ test-payload: $(T_PAYLOAD)
 $(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_LIBS)
+# the crash triage of saved console logs, for 12-crash.t and ci/bench/triage.py
+$(B)/t/crashtitle: harness/t/crashtitle.c harness/console.c harness/console.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HCFLAGS) -o $@ harness/t/crashtitle.c harness/console.c
 $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -288,6 +310,9 @@ build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_
 build/fuzz/fuzz_tap: harness/fuzz/fuzz_tap.c harness/tap.c harness/tap.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< harness/tap.c
+build/fuzz/fuzz_console: harness/fuzz/fuzz_console.c harness/console.c harness/console.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< harness/console.c
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c proto.c util.c diag.c)
@@ -296,7 +321,7 @@ fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
-test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN)
+test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN)
 	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
 		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
 	$(RESOLVE_KERNEL); \
@@ -305,6 +330,18 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
+
+# make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
+# check with the default kselftest targets, then the tests that need the
+# debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list,
+# refcount, BUG, fault, hung-task and soft-lockup reports through LKDTM; the
+# debug kernel's cold build takes several times the default kernel's).
+check-full:
+	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
+	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
+	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
+	prove -j1 --timer harness/t/95-debug-kernel.t
 
 clean:
 	rm -rf $(B) $(VKCI) .prove

@@ -91,7 +91,8 @@ def summarize(results, xfail=None):
         s["summary"][bucket] = s["summary"].get(bucket, 0) + 1
         s["tests"][name] = {k: r.get(k) for k in (
             "outcome", "reason", "exit_status", "duration_ms", "tests", "crash_kind",
-            "crash_title", "crash_fingerprint", "console_log", "instance_dir_kept", "nodes")}
+            "crash_title", "crash_fingerprint", "crash_others", "console_log",
+            "instance_dir_kept", "nodes")}
         if test in xfail:
             s["tests"][name]["expected_failure"] = xfail[test]
         # KTAP subtests and plan (vkci-result/2)
@@ -105,14 +106,20 @@ def summarize(results, xfail=None):
                                  "backend": r.get("backend", "uml")})
         if r.get("session_log"):
             s["tests"][name]["session_log"] = r["session_log"]
+        # crash groups: one per fingerprint (a hash of the crash title), so
+        # the same bug in several tests is one group
         fp = r.get("crash_fingerprint")
         if fp:
-            crashes.setdefault(fp, []).append(test)
+            g = crashes.setdefault(fp, {"title": r.get("crash_title"), "kind": r.get("crash_kind"),
+                                        "tests": []})
+            g["tests"].append(test)
+            g["title"] = g["title"] or r.get("crash_title")
         # a crash in an earlier attempt (a flaky crash) is the same bug
         for a in (r.get("attempts") or [])[:-1]:
             if a.get("crash_fingerprint"):
-                crashes.setdefault(a["crash_fingerprint"], []).append(
-                    "%s (attempt %s)" % (test, a.get("attempt")))
+                g = crashes.setdefault(a["crash_fingerprint"], {"title": a.get("crash_title"),
+                                                                "kind": a.get("crash_kind"), "tests": []})
+                g["tests"].append("%s (attempt %s)" % (test, a.get("attempt")))
     total = dict.fromkeys(RESULTS, 0)
     for s in suites.values():
         for k, v in s["summary"].items():
@@ -124,8 +131,10 @@ def summarize(results, xfail=None):
         "kernel": kernels[0] if len(kernels) == 1 else kernels,
         "summary": total,
         "suites": suites,
-        "crash_groups": [{"fingerprint": fp, "count": len(t), "tests": t}
-                         for fp, t in sorted(crashes.items(), key=lambda x: -len(x[1]))],
+        "crash_groups": [{"fingerprint": fp, "title": g["title"], "kind": g["kind"],
+                          "count": len(g["tests"]), "tests": g["tests"]}
+                         for fp, g in sorted(crashes.items(),
+                                             key=lambda x: (-len(x[1]["tests"]), x[0]))],
     }
 
 
@@ -454,7 +463,8 @@ def main(argv=None):
           % (sum(t.values()), t["pass"], t["fail"], t["crash"], t["skip"], t["infra"],
              t["flaky"], t["quarantined"], ", %d expected failures" % t["xfail"] if t.get("xfail") else ""))
     for g in summary["crash_groups"]:
-        print(f"vkci: crash x{g['count']}: {g['fingerprint']} ({', '.join(g['tests'][:5])})")
+        print(f"vkci: crash x{g['count']}: {g['title'] or g['fingerprint']} [{g['fingerprint']}] "
+              f"({', '.join(g['tests'][:5])})")
     for suite, s in sorted(summary["suites"].items()):
         for name, r in sorted(s["tests"].items()):
             if r["flaky"]:

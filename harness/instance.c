@@ -236,9 +236,15 @@ static void fill_result(struct run *r, int rc, long long start_unix_ms, long lon
 				   tap_outcome_name(v->tap.sub[i].outcome));
 	res->subtests_dropped += v->tap.sub_dropped;
 	if (con->first != CRASH_NONE) {
+		int k;
+
 		fmt(res->crash_kind, sizeof(res->crash_kind), "%s", crash_name(con->first));
+		fmt(res->crash_title, sizeof(res->crash_title), "%s", console_title(con));
 		console_fingerprint(con, res->crash_fingerprint, sizeof(res->crash_fingerprint));
 		fmt(res->crash_line, sizeof(res->crash_line), "%s", con->first_line);
+		for (k = 1; k < con->nreports && res->ncrash_others < (int)ARRAY_SIZE(res->crash_others); k++)
+			fmt(res->crash_others[res->ncrash_others++], sizeof(res->crash_others[0]), "%s",
+			    con->reports[k].title);
 	}
 	fmt(res->console_log, sizeof(res->console_log), "%s", n->console_path);
 	fmt(res->serial_log, sizeof(res->serial_log), "%s", n->serial_path);

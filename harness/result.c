@@ -171,6 +171,13 @@ static json_t *record(const struct vkci_result *r)
 	json_object_set_new(o, "crash_kind", str(r->crash_kind, 1));
 	json_object_set_new(o, "crash_title", str(r->crash_title, 1));
 	json_object_set_new(o, "crash_fingerprint", str(r->crash_fingerprint, 1));
+	{
+		json_t *others = json_array();
+
+		for (i = 0; i < r->ncrash_others; i++)
+			json_array_append_new(others, str(r->crash_others[i], 0));
+		json_object_set_new(o, "crash_others", others);
+	}
 	json_object_set_new(o, "crash_line", str(r->crash_line, 1));
 	json_object_set_new(o, "start_unix_ms", json_integer(r->start_unix_ms));
 	json_object_set_new(o, "duration_ms", json_integer(r->duration_ms));

@@ -67,6 +67,8 @@ struct vkci_result {
 	char crash_title[256];
 	char crash_fingerprint[256];
 	char crash_line[512];
+	char crash_others[7][160];   /* the titles of the other reports in the log */
+	int ncrash_others;
 
 	char console_log[PATH_MAX], serial_log[PATH_MAX], session_log[PATH_MAX];
 	char kept_dir[PATH_MAX];     /* the instance dir kept for a post-mortem, or "" */

@@ -293,7 +293,10 @@ static void console_diag(struct verdict *v)
 		char fp[256];
 
 		console_fingerprint(c, fp, sizeof(fp));
+		verdict_emitf(v, "# crash title: %s", console_title(c));
 		verdict_emitf(v, "# crash fingerprint: %s", fp);
+		for (i = 1; i < c->nreports; i++)
+			verdict_emitf(v, "# also: %s", c->reports[i].title);
 		verdict_emitf(v, "# console (%s):", crash_name(c->first));
 		for (i = 0; i < c->excerpt_len; i++)
 			verdict_emitf(v, "#   %s", c->excerpt[i]);

@@ -529,31 +529,71 @@ static void test_fingerprint(void)
 		" [<600222ca>] show_stack+0x184/0x193\n"
 		" [<603bbf55>] dump_stack+0x1a/0x1c\n"
 		" [<603b396c>] panic+0x14d/0x370\n"
-		" [<6026c97a>] __handle_sysrq+0xce/0x15c\n"
-		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<6026c47b>] sysrq_reset_seq_param_set+0x0/0x56\n"
 		" [<6026d044>] ? maybe_frame+0x83/0xa3\n"
-		" [<60100000>] proc_reg_write+0x1/0x2\n"
-		" [<60100010>] vfs_write+0x1/0x2\n"
-		" [<60100020>] ksys_write+0x1/0x2\n";
+		" [<6026c97a>] __handle_sysrq.isra.0+0xce/0x15c\n"
+		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<60100000>] proc_reg_write+0x1/0x2\n";
 	struct console_state *c = malloc(sizeof(*c));
-	char fp[256];
+	char fp[256], fp2[256];
 
 	console_init(c);
 	console_feed(c, STR(trace));
 	console_finish(c);
+	is_str(console_title(c), "kernel panic: sysrq triggered crash in __handle_sysrq",
+	       "title: kind + first reliable frame past the report machinery, suffix cut");
 	console_fingerprint(c, fp, sizeof(fp));
-	is_str(fp, "kernel panic: __handle_sysrq < write_sysrq_trigger < proc_reg_write < vfs_write",
-	       "fingerprint: kind + top reliable, non-generic frames");
+	ok(strlen(fp) == 16 && strspn(fp, "0123456789abcdef") == 16, "fingerprint: 16 hex digits");
+	crash_title_fingerprint("kernel panic: sysrq triggered crash in __handle_sysrq", fp2, sizeof(fp2));
+	is_str(fp, fp2, "fingerprint: derived from the title alone");
+	crash_title_fingerprint("kernel panic: sysrq triggered crash in handle_sysrq", fp2, sizeof(fp2));
+	ok(strcmp(fp, fp2) != 0, "fingerprint: another title, another fingerprint");
 	console_init(c);
-	console_feed(c, STR("WARNING: CPU: 1 PID: 42 at mm/x.c:12 f+0x1/0x2\n"));
+	console_feed(c, STR("[   12.345678][    T42] WARNING: CPU: 1 PID: 42 at mm/x.c:12 f.cold+0x1/0x2\n"));
 	console_finish(c);
-	console_fingerprint(c, fp, sizeof(fp));
-	is_str(fp, "kernel warning: WARNING: CPU:  PID:  at mm/x.c: f+x/x",
-	       "fingerprint: without a trace, the crash line without numbers");
+	is_str(console_title(c), "WARNING in f", "title: without a trace, the function the header names");
+	{
+		/* 100 reports: 8 kept, the rest counted; each titled by its own function */
+		char line[96];
+		int k;
+
+		console_init(c);
+		for (k = 0; k < 100; k++) {
+			int m = snprintf(line, sizeof(line), "WARNING: CPU: 0 PID: 1 at a.c:1 f%d+0x1/0x2\n---[ end trace ]---\n", k);
+			console_feed(c, line, (size_t)m);
+		}
+		console_finish(c);
+		ok(c->nreports == CONSOLE_REPORTS && c->reports_dropped == 100 - CONSOLE_REPORTS &&
+		   !strcmp(c->reports[0].title, "WARNING in f0") && !strcmp(c->reports[7].title, "WARNING in f7"),
+		   "reports: bounded, the first titles the crash, the others listed in order");
+	}
+	{
+		/* a panic right after a report is its end; one far later is a report of its own */
+		int k;
+
+		console_init(c);
+		console_feed(c, STR("BUG: scheduling while atomic: a/1/0x00000002\nKernel panic - not syncing: x\n"));
+		console_finish(c);
+		ok(c->nreports == 1 && c->first == CRASH_BUG && c->worst == CRASH_PANIC,
+		   "reports: the panic just after a report belongs to it");
+		console_init(c);
+		console_feed(c, STR("BUG: scheduling while atomic: a/1/0x00000002\n"));
+		for (k = 0; k < 500; k++)
+			console_feed(c, STR("some line\n"));
+		console_feed(c, STR("Kernel panic - not syncing: boom\n"));
+		console_finish(c);
+		ok(c->nreports == 2 && !strcmp(c->reports[1].title, "kernel panic: boom"),
+		   "reports: a panic 500 lines after a report without a trace is a report of its own");
+	}
+	console_init(c);
+	console_feed(c, STR("[  1.000000] DEBUG: BUG: x\n[  1.1] traps: a[1] general protection fault ip:1\nODEBUG: selftest passed\n"));
+	console_finish(c);
+	ok(c->nreports == 0 && c->first == CRASH_NONE, "false friends: DEBUG:, a user's trap, ODEBUG banner");
 	console_init(c);
 	console_feed(c, STR("all fine\n"));
 	console_fingerprint(c, fp, sizeof(fp));
 	is_str(fp, "", "fingerprint: empty without a crash");
+	is_str(console_title(c), "", "title: empty without a crash");
 	free(c);
 }
 
