@@ -18,6 +18,7 @@
 #include "instance.h"
 #include "proc.h"
 #include "report.h"
+#include "rundir.h"
 #include "transfer.h"
 #include "uml.h"
 #include "util.h"
@@ -142,6 +143,7 @@ static int make_run_dir(struct run *r)
 		r->dir[0] = '\0';
 		return error_errno("cannot create instance dir under '%s'", c->run_dir);
 	}
+	rundir_claim(r->dir);   /* owner pid + start time: the sweep knows when it is stale */
 	return 0;
 }
 
@@ -996,6 +998,8 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		close_fd(&r->node[i].con_log);
 		close_fd(&r->node[i].ser_log);
 	}
+	if (r->dir[0] && (rc != EXIT_PASS || cfg->keep))
+		rundir_keep(cfg->run_dir, r->dir);   /* marked kept, the keep policy applied */
 	if (r->dir[0] && rc == EXIT_PASS && !cfg->keep)
 		rm_rf(r->dir);
 	else if (r->dir[0] && rc != EXIT_PASS)

@@ -18,6 +18,7 @@
 #include "meta.h"
 #include "proc.h"
 #include "retry.h"
+#include "rundir.h"
 #include "serial.h"
 #include "transfer.h"
 #include "util.h"
@@ -346,6 +347,10 @@ static int cmd_exec(int argc, char **argv)
 	if (instance_run_dir(run_dir, rdir, sizeof(rdir)) < 0) {
 		free(extra_copy);
 		return EXIT_INFRA;
+	}
+	if (rundir_sweep_env(rdir) < 0) {   /* dirs of dead vkci processes, the keep policy */
+		free(extra_copy);
+		return EXIT_USAGE;
 	}
 	if (log_dir && *log_dir) {
 		if (mkdir_p(log_dir, 0755) < 0 || abspath(log_dir, ldir, sizeof(ldir)) < 0) {
@@ -729,6 +734,7 @@ static const struct command {
 	{ "build", cmd_build, "build a UML vkernel from a Linux source tree (cached), print its path" },
 	{ "exec", cmd_exec, "boot one throwaway vkernel for one test, print its TAP" },
 	{ "boot", cmd_boot, "a shell in a throwaway instance (same kernel, image, payload)" },
+	{ "rundir", cmd_rundir, "the run dir's keep policy and state; sweep dirs of dead vkci processes" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "list the commands" },
