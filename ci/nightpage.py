@@ -138,7 +138,7 @@ def crash_title(s, r):
 
 def svg_plot(title, unit, series, labels, ymin=None, ymax=None, width=460, height=230):
     """A line plot: series {name: [value or None per label]}; labels: the nights."""
-    left, right, top, bottom = 56, 34, 28, 48
+    left, right, top, bottom = 64, 34, 28, 48
     pw, ph = width - left - right, height - top - bottom
     vals = [v for vs in series.values() for v in vs if v is not None]
     out = [f"<svg class='plot' xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
@@ -163,7 +163,7 @@ def svg_plot(title, unit, series, labels, ymin=None, ymax=None, width=460, heigh
         v = lo + (hi - lo) * j / 4
         out.append(f"<line x1='{left}' x2='{left + pw}' y1='{y(v):.1f}' y2='{y(v):.1f}' stroke='#e6e6e6'/>"
                    f"<text x='{left - 6}' y='{y(v) + 4:.1f}' font-size='11' text-anchor='end'>"
-                   f"{v:.4g}{e(unit)}</text>")
+                   f"{v:.3g}{e(unit)}</text>")
     out.append(f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + ph}' stroke='#999'/>"
                f"<line x1='{left}' x2='{left + pw}' y1='{top + ph}' y2='{top + ph}' stroke='#999'/>")
     step = max(1, (n + 5) // 6)

@@ -14,8 +14,9 @@ by nightly.load_config) plus a "buildbot" section:
             or {"path": "/srv/vkci"}         (workers on the master's machine: copied from there)
   }
 
-Paths in the buildbot section are relative to the config file. Kernel
-entries go to the workers as given (plus the top-level jobs, retries,
+A kernel entry may say "workers": [...] to run only on those (a DragonFly
+kernel on the DragonFly workers). Paths in the buildbot section are
+relative to the config file. Kernel entries go to the workers as given (plus the top-level jobs, retries,
 make_args and cache): "source", "kconfig" and "cache" are paths on the
 worker ("~" its home; kconfig relative to the vkci tree). Standard library
 only (master.cfg imports it; so do night.py and local.py).
@@ -97,7 +98,11 @@ def load(path):
     kernels = []
     for k in raw["kernels"]:
         spec = {key: k[key] for key in ("name", "source", "git", "branch", "kconfig", "coverage",
-                                        "jobs", "retries") if key in k}
+                                        "jobs", "retries", "workers") if key in k}
+        if "workers" in k and (not isinstance(k["workers"], list) or not k["workers"] or
+                               not set(k["workers"]) <= set(names)):
+            raise ConfigError(f"kernel '{k['name']}': \"workers\" must list some of the buildbot workers "
+                              f"({', '.join(names)})")
         for key in ("jobs", "retries", "cache"):
             if key not in spec and key in raw:
                 spec[key] = raw[key]

@@ -20,7 +20,8 @@
       are dropped, the tracefiles kept for the merge. Exit 0 every test
       passed, 1 some failed, 3 no results (the run broke).
 
-Standard library only (+ git, make, tar).
+GNU make is $VKCI_MAKE (default make; gmake on DragonFly). Standard library
+only (+ git, make, tar).
 """
 import argparse
 import json
@@ -34,6 +35,8 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "ci"))
 import nightly  # noqa: E402
+
+MAKE = os.environ.get("VKCI_MAKE", "make")   # gmake on the BSDs: set in the worker's environment
 
 
 def say(msg):
@@ -84,7 +87,7 @@ def kernel_tree(spec, commit=None):
 
 
 def make_argv(spec, target, tree, extra=()):
-    argv = ["make", "-C", TOP, "--no-print-directory", target, "KERNEL=" + tree]
+    argv = [MAKE, "-C", TOP, "--no-print-directory", target, "KERNEL=" + tree]
     frags = [f if os.path.isabs(os.path.expanduser(f)) else os.path.join(TOP, f)
              for f in (os.path.expanduser(x) for x in spec.get("kconfig", []))]
     if frags:
