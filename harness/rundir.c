@@ -251,7 +251,8 @@ static enum owner owner_state(int dfd)
 
 struct entry {
 	char name[NAME_MAX + 1];
-	time_t when;          /* kept since */
+	time_t when;          /* kept since (seconds) */
+	long long when_ns;    /* the same in ns: the order of dirs kept in one second */
 	long long bytes;
 };
 
@@ -302,8 +303,8 @@ static int newest_first(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 
-	if (x->when != y->when)
-		return x->when > y->when ? -1 : 1;
+	if (x->when_ns != y->when_ns)
+		return x->when_ns > y->when_ns ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -348,7 +349,7 @@ int rundir_sweep(const char *run_dir, const struct rundir_policy *p, int dry_run
 			continue;
 		o = owner_state(dfd);
 		if (fstatat(dfd, KEPT_FILE, &ks, AT_SYMLINK_NOFOLLOW) == 0) {
-			ds.st_mtime = ks.st_mtime;     /* kept on purpose: since then */
+			ds.st_mtim = ks.st_mtim;       /* kept on purpose: since then */
 		} else if (o == OWNER_ALIVE) {
 			st.live++;
 			close(dfd);
@@ -377,6 +378,7 @@ int rundir_sweep(const char *run_dir, const struct rundir_policy *p, int dry_run
 			continue;
 		fmt(kept[nkept].name, sizeof(kept[nkept].name), "%s", e->d_name);
 		kept[nkept].when = ds.st_mtime;
+		kept[nkept].when_ns = (long long)ds.st_mtim.tv_sec * 1000000000LL + ds.st_mtim.tv_nsec;
 		if (fmt(path, sizeof(path), "%s/%s", run_dir, e->d_name) > 0)
 			kept[nkept].bytes = disk_usage(path);
 		nkept++;
