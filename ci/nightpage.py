@@ -24,6 +24,7 @@ a link only where its target exists. Standard library only.
 import argparse
 import html
 import json
+import math
 import os
 import sys
 
@@ -39,7 +40,8 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bad{color:#b3262d;font-weight:bold}.good{color:#2a8a3a}.muted{color:#777}.warn{color:#a66300}
 .crash{font-family:monospace;font-size:.9em}.culprit{background:#fff4e5;padding:.1em .4em}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plot{border:1px solid #ddd;background:#fff}
-nav a{margin-right:1em}code{font-size:.9em}"""
+nav a{margin-right:1em}code{font-size:.9em}table.kernels{font-size:.92em}table.kernels td,table.kernels th{padding:.25em .45em}
+small a{margin-right:.5em}td:first-child{white-space:nowrap}"""
 
 
 def e(s):
@@ -151,6 +153,13 @@ def svg_plot(title, unit, series, labels, ymin=None, ymax=None, width=460, heigh
     hi = max(vals) if ymax is None else max(ymax, max(vals))
     if hi - lo < 1e-9:
         lo, hi = lo - 1, hi + 1
+    # round ticks: a step of 1, 2, 2.5 or 5 times a power of ten
+    raw = (hi - lo) / 4
+    mag = 10 ** math.floor(math.log10(raw))
+    tick = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    lo, hi = math.floor(lo / tick) * tick, math.ceil(hi / tick) * tick
+    if ymin is not None and lo < ymin <= min(vals):
+        lo = ymin
     n = len(labels)
 
     def x(i):
@@ -159,11 +168,11 @@ def svg_plot(title, unit, series, labels, ymin=None, ymax=None, width=460, heigh
     def y(v):
         return top + ph - (v - lo) / (hi - lo) * ph
 
-    for j in range(5):
-        v = lo + (hi - lo) * j / 4
+    for j in range(int(round((hi - lo) / tick)) + 1):
+        v = lo + tick * j
         out.append(f"<line x1='{left}' x2='{left + pw}' y1='{y(v):.1f}' y2='{y(v):.1f}' stroke='#e6e6e6'/>"
                    f"<text x='{left - 6}' y='{y(v) + 4:.1f}' font-size='11' text-anchor='end'>"
-                   f"{v:.3g}{e(unit)}</text>")
+                   f"{v:.4g}{e(unit)}</text>")
     out.append(f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + ph}' stroke='#999'/>"
                f"<line x1='{left}' x2='{left + pw}' y1='{top + ph}' y2='{top + ph}' stroke='#999'/>")
     step = max(1, (n + 5) // 6)
@@ -268,9 +277,9 @@ def night_page(results, night):
         out.append("</ul>")
 
     # kernels
-    out.append("<h2 id='kernels'>Kernels</h2><table><tr><th>kernel</th><th>commit</th>" +
+    out.append("<h2 id='kernels'>Kernels</h2><table class='kernels'><tr><th>kernel</th><th>commit</th>" +
                "".join(f"<th>{o}</th>" for o in OUTCOMES) +
-               "<th>pass rate</th><th>run time</th><th>line coverage</th><th>files</th></tr>")
+               "<th>pass rate</th><th>run time</th><th>line coverage</th></tr>")
     for k in d["kernels"]:
         c, kc = k["counts"], k["cmp"]
         cov = "" if k["coverage"] is None else f"{k['coverage']:.2f}%" + (
@@ -285,9 +294,10 @@ def night_page(results, night):
             link(ndir, k["name"] + "/run.json", "run.json"),
             link(ndir, k["name"] + "/out/coverage/html/index.html", "coverage")) if x)
         broken = f"<br><span class='bad'>broken: {e(kc['broken'])}</span>" if kc.get("broken") else ""
-        out.append(f"<tr><td><b>{e(k['name'])}</b>{' (coverage)' if k['run'].get('coverage') else ''}{broken}</td>"
+        out.append(f"<tr><td><b>{e(k['name'])}</b>{' (coverage)' if k['run'].get('coverage') else ''}{broken}"
+                   f"<br><small>{files}</small></td>"
                    f"<td><code>{e((kc.get('commit') or '')[:12])}</code></td>{cells}<td class='n'>{pr}</td>"
-                   f"<td class='n'>{fmt_secs(k['run_s'])}</td><td class='n'>{cov}</td><td>{files}</td></tr>")
+                   f"<td class='n'>{fmt_secs(k['run_s'])}</td><td class='n'>{cov}</td></tr>")
     out.append("</table>")
 
     # the rest, per kernel

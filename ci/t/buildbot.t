@@ -7,7 +7,8 @@ Night 1: the shards really split over both workers (each worker's own
 record and Buildbot's agree), and each kernel's merged summary equals a
 single-machine `make check` of the same tests (same tests, same outcomes).
 Night 2 plants a fault in every test of the default kernel (new failures:
-exit 1), keeps the coverage variant on worker-2 ("workers") and SIGKILLs
+exit 1), adds a kernel that does not build (a reported result), keeps the
+coverage variant on worker-2 ("workers") and SIGKILLs
 worker-1 (with what it runs) during one of its shards:
 Buildbot re-runs that shard on worker-2, the night completes and is
 correct (again equal to a single-machine run), the page lists the new
@@ -117,7 +118,8 @@ try:
     # ---- night 2: planted failures, a worker killed mid-shard
     planted = single("planted", ["PLANT_FAULT=1"])
     # the coverage variant restricted to worker-2 ("workers"): worker-1 dies in a debian shard
-    kern2 = [{"name": "debian", "make_args": ["PLANT_FAULT=1"]}, dict(KERNELS[1], workers=["worker-2"])]
+    kern2 = [{"name": "debian", "make_args": ["PLANT_FAULT=1"]}, dict(KERNELS[1], workers=["worker-2"]),
+             {"name": "broken", "source": os.path.join(tmp, "no-such-linux")}]
     r, st, ndir, t0 = night({"jobs": 2, "retries": 0, "make_args": ["SUITES=vm"], "kernels": kern2},
                             ["--kill-worker-during-shard", "worker-1"])
     ok(r.returncode == 1, "night 2: buildbot-local exits 1 (new failures)", r.stderr[-2000:])
@@ -137,6 +139,12 @@ try:
     cov = run_of(ndir, "debian-cov")
     ok({s["worker"] for s in cov["shards"]} == {"worker-2"} and cov["build"]["worker"] == "worker-2",
        "night 2: a kernel with \"workers\": [\"worker-2\"] ran only there", cov["shards"])
+    br = run_of(ndir, "broken")
+    ok(br["status"] not in (0, 1, 3) and "did not build" in (br.get("error") or "") and not br["shards"],
+       "night 2: a kernel that does not build is a reported result, no shard run", br.get("status"), br.get("error"))
+    with open(os.path.join(ndir, "compare.json")) as f:
+        cb = {k["kernel"]: k for k in json.load(f)["kernels"]}["broken"]
+    ok(cb["broken"] and "did not build" in cb["broken"], "night 2: the comparison calls it broken", cb)
     with open(os.path.join(ndir, "night.json")) as f:
         nj = json.load(f)
     ok(nj["status"] == 1 and nj["regressions"] == len(planted), "night 2: night.json: status 1, every planted failure new",
@@ -147,6 +155,8 @@ try:
        "href='debian/out/logs/vm/mremap/console.log'" in text and "not ok 1 - " in text,
        "night 2: the page lists the new failures first, with their reasons and log links")
     ok("worker-1" in text and "worker-2" in text, "night 2: the page says which worker ran what")
+    ok("broken: the kernel did not build" in text and "href='broken/make.log'" in text,
+       "night 2: the page shows the broken kernel and links its build log")
     if keep:
         shutil.copy(png, os.path.join(keep, "night2.png"))
 
