@@ -196,7 +196,7 @@ merge-reports:
 # one night of CONFIG (ci/nightly.py's JSON), then stopped: exit status the
 # night's (0 no regression, 1 a regression, 3 incomplete, 4 the fleet failed)
 WORKERS      ?= 2
-BUILDBOT_DIR ?= out/buildbot
+BUILDBOT_DIR ?= $(or $(VKCI_CACHE),$(HOME)/.cache/vkci)/buildbot-local
 CONFIG       ?= ci/buildbot/local.example.json
 buildbot-local: deps
 	@ci/deps.sh buildbot
