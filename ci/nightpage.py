@@ -31,6 +31,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nightly  # noqa: E402
 
+SHOW = 10          # list items shown before the rest folds into a <details> (no JavaScript needed)
 OUTCOMES = ("pass", "fail", "crash", "skip", "infra", "flaky", "quarantined")
 COLOURS = ("#1f5fa8", "#d0700b", "#2a8a3a", "#b3262d", "#7446a6", "#7a5230", "#c2408f", "#5f6b73")
 CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em;color:#222}
@@ -38,10 +39,11 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px soli
 table{border-collapse:collapse;margin:.5em 0}td,th{padding:.25em .7em;text-align:left;border-bottom:1px solid #e4e4e4;vertical-align:top}
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bad{color:#b3262d;font-weight:bold}.good{color:#2a8a3a}.muted{color:#777}.warn{color:#a66300}
-.crash{font-family:monospace;font-size:.9em}.culprit{background:#fff4e5;padding:.1em .4em}
+.crash{font-family:monospace;font-size:.9em;overflow-wrap:anywhere}
+details summary{cursor:pointer;color:#1f5fa8;margin:.3em 0}.culprit{background:#fff4e5;padding:.1em .4em}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plot{border:1px solid #ddd;background:#fff}
 nav a{margin-right:1em}code{font-size:.9em}table.kernels{font-size:.92em}table.kernels td,table.kernels th{padding:.25em .45em}
-small a{margin-right:.5em}td:first-child{white-space:nowrap}"""
+small a{margin-right:.5em}td:first-child{white-space:nowrap}table.kernels td:first-child{white-space:normal;min-width:9em}"""
 
 
 def e(s):
@@ -160,6 +162,9 @@ def svg_plot(title, unit, series, labels, ymin=None, ymax=None, width=460, heigh
     lo, hi = math.floor(lo / tick) * tick, math.ceil(hi / tick) * tick
     if ymin is not None and lo < ymin <= min(vals):
         lo = ymin
+    decimals = 0
+    while decimals < 6 and abs(tick * 10 ** decimals - round(tick * 10 ** decimals)) > 1e-6:
+        decimals += 1
     n = len(labels)
 
     def x(i):
@@ -172,7 +177,7 @@ def svg_plot(title, unit, series, labels, ymin=None, ymax=None, width=460, heigh
         v = lo + tick * j
         out.append(f"<line x1='{left}' x2='{left + pw}' y1='{y(v):.1f}' y2='{y(v):.1f}' stroke='#e6e6e6'/>"
                    f"<text x='{left - 6}' y='{y(v) + 4:.1f}' font-size='11' text-anchor='end'>"
-                   f"{v:.4g}{e(unit)}</text>")
+                   f"{v:.{decimals}f}{e(unit)}</text>")
     out.append(f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + ph}' stroke='#999'/>"
                f"<line x1='{left}' x2='{left + pw}' y1='{top + ph}' y2='{top + ph}' stroke='#999'/>")
     step = max(1, (n + 5) // 6)
@@ -243,7 +248,10 @@ def night_page(results, night):
     out.append("<h2 id='new'>New failures</h2>")
     rows = []
     for k in d["kernels"]:
-        for entry in k["cmp"].get("new_failures", []):
+        for n, entry in enumerate(k["cmp"].get("new_failures", [])):
+            if n == SHOW:
+                rows.append(f"<tr><td colspan='6'><details><summary>{e(k['name'])}: "
+                            f"{len(k['cmp']['new_failures']) - SHOW} more new failures</summary><table>")
             t = test_name(entry)
             cul = culprit_of(k, entry)
             if t == "(kernel)":
@@ -259,6 +267,8 @@ def night_page(results, night):
             rows.append(f"<tr><td>{e(k['name'])}</td><td><b>{e(t)}</b></td><td>{e(test_detail(entry))}</td>"
                         f"<td class='crash'>{e(crash_title(s, r))}</td><td>{logs}</td>"
                         f"<td>{culprit_html(ndir, cul)}</td></tr>")
+        if len(k["cmp"].get("new_failures", [])) > SHOW:
+            rows.append("</table></details></td></tr>")
     if rows:
         out.append("<table><tr><th>kernel</th><th>test</th><th>outcome</th><th>crash title / reason</th>"
                    "<th>logs</th><th>culprit</th></tr>" + "".join(rows) + "</table>")
@@ -277,9 +287,12 @@ def night_page(results, night):
         out.append("</ul>")
 
     # kernels
-    out.append("<h2 id='kernels'>Kernels</h2><table class='kernels'><tr><th>kernel</th><th>commit</th>" +
+    commits = any(k["cmp"].get("commit") for k in d["kernels"])
+    out.append("<h2 id='kernels'>Kernels</h2><table class='kernels'><tr><th>kernel</th>" +
+               ("<th>commit</th>" if commits else "") +
                "".join(f"<th>{o}</th>" for o in OUTCOMES) +
                "<th>pass rate</th><th>run time</th><th>line coverage</th></tr>")
+    broken_list = []
     for k in d["kernels"]:
         c, kc = k["counts"], k["cmp"]
         cov = "" if k["coverage"] is None else f"{k['coverage']:.2f}%" + (
@@ -293,12 +306,17 @@ def night_page(results, night):
             link(ndir, k["name"] + "/make.log", "make.log"),
             link(ndir, k["name"] + "/run.json", "run.json"),
             link(ndir, k["name"] + "/out/coverage/html/index.html", "coverage")) if x)
-        broken = f"<br><span class='bad'>broken: {e(kc['broken'])}</span>" if kc.get("broken") else ""
-        out.append(f"<tr><td><b>{e(k['name'])}</b>{' (coverage)' if k['run'].get('coverage') else ''}{broken}"
+        broken = ""
+        if kc.get("broken"):
+            broken_list.append(f"<li class='bad'>{e(k['name'])} is broken: {e(kc['broken'])}</li>")
+        out.append(f"<tr><td><b>{e(k['name'])}</b>{' (coverage)' if k['run'].get('coverage') else ''}"
                    f"<br><small>{files}</small></td>"
-                   f"<td><code>{e((kc.get('commit') or '')[:12])}</code></td>{cells}<td class='n'>{pr}</td>"
-                   f"<td class='n'>{fmt_secs(k['run_s'])}</td><td class='n'>{cov}</td></tr>")
+                   + (f"<td><code>{e((kc.get('commit') or '')[:12])}</code></td>" if commits else "") +
+                   f"{cells}<td class='n'>{pr}</td>"
+                   f"<td class='n'>{fmt_secs(k['run_s'])}</td><td class='n'>{cov}</td></tr>{broken}")
     out.append("</table>")
+    if broken_list:
+        out.append("<ul>" + "".join(broken_list) + "</ul>")
 
     # the rest, per kernel
     for key, title, cls in (("still_failing", "Still failing", "warn"), ("fixed", "Fixed", "good"),
@@ -308,7 +326,9 @@ def night_page(results, night):
         if not items:
             continue
         out.append(f"<h2>{title} ({len(items)})</h2><ul>")
-        for k, x in items:
+        for n, (k, x) in enumerate(items):
+            if n == SHOW:
+                out.append(f"</ul><details><summary>{len(items) - SHOW} more</summary><ul>")
             t = test_name(x)
             s, r, rel = test_record(ndir, k, t)
             why = crash_title(s, r) if key == "still_failing" else ""
@@ -316,7 +336,7 @@ def night_page(results, night):
             out.append(f"<li class='{cls}'>{e(k['name'])}: <b>{e(t)}</b> {e(test_detail(x))}"
                        f"{' — <span class=crash>' + e(why) + '</span>' if why else ''}"
                        f"{' · ' + logs if logs else ''}</li>")
-        out.append("</ul>")
+        out.append("</ul></details>" if len(items) > SHOW else "</ul>")
 
     # which worker ran what (a Buildbot night)
     if meta.get("work"):

@@ -7,8 +7,8 @@ Night 1: the shards really split over both workers (each worker's own
 record and Buildbot's agree), and each kernel's merged summary equals a
 single-machine `make check` of the same tests (same tests, same outcomes).
 Night 2 plants a fault in every test of the default kernel (new failures:
-exit 1), adds a kernel that does not build (a reported result), keeps the
-coverage variant on worker-2 ("workers") and SIGKILLs
+exit 1), adds a kernel that does not build (a reported result), runs the
+default kernel once more on worker-2 only ("workers") and SIGKILLs
 worker-1 (with what it runs) during one of its shards:
 Buildbot re-runs that shard on worker-2, the night completes and is
 correct (again equal to a single-machine run), the page lists the new
@@ -117,8 +117,9 @@ try:
 
     # ---- night 2: planted failures, a worker killed mid-shard
     planted = single("planted", ["PLANT_FAULT=1"])
-    # the coverage variant restricted to worker-2 ("workers"): worker-1 dies in a debian shard
-    kern2 = [{"name": "debian", "make_args": ["PLANT_FAULT=1"]}, dict(KERNELS[1], workers=["worker-2"]),
+    # a second entry of the default kernel restricted to worker-2 ("workers"): worker-1 dies in
+    # a shard of the planted one; a kernel that does not build
+    kern2 = [{"name": "debian", "make_args": ["PLANT_FAULT=1"]}, {"name": "debian-w2", "workers": ["worker-2"]},
              {"name": "broken", "source": os.path.join(tmp, "no-such-linux")}]
     r, st, ndir, t0 = night({"jobs": 2, "retries": 0, "make_args": ["SUITES=vm"], "kernels": kern2},
                             ["--kill-worker-during-shard", "worker-1"])
@@ -131,14 +132,14 @@ try:
     ok(retried, "night 2: Buildbot marked the lost build for retry (RETRY)", st["builds"])
     redo = [s for s in run_of(ndir, killed.get("kernel", "?"))["shards"] if s["shard"] == killed.get("shard")]
     ok(redo and redo[0]["worker"] == "worker-2", "night 2: the killed shard ran again on worker-2", redo)
-    for k, want in (("debian", planted), ("debian-cov", ref)):
+    for k, want in (("debian", planted), ("debian-w2", ref)):
         run = run_of(ndir, k)
         is_(sorted(s["shard"] for s in run["shards"]), ["1/2", "2/2"], f"night 2: {k}: both shards merged")
         is_(outcomes(os.path.join(ndir, k, "out")), want,
             f"night 2: {k}: merged summary = single-machine make check (same tests, same outcomes)")
-    cov = run_of(ndir, "debian-cov")
-    ok({s["worker"] for s in cov["shards"]} == {"worker-2"} and cov["build"]["worker"] == "worker-2",
-       "night 2: a kernel with \"workers\": [\"worker-2\"] ran only there", cov["shards"])
+    w2 = run_of(ndir, "debian-w2")
+    ok({s["worker"] for s in w2["shards"]} == {"worker-2"} and w2["build"]["worker"] == "worker-2",
+       "night 2: a kernel with \"workers\": [\"worker-2\"] ran only there", w2["shards"])
     br = run_of(ndir, "broken")
     ok(br["status"] not in (0, 1, 3) and "did not build" in (br.get("error") or "") and not br["shards"],
        "night 2: a kernel that does not build is a reported result, no shard run", br.get("status"), br.get("error"))
