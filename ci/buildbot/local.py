@@ -28,17 +28,14 @@ results), 2 usage, 4 the fleet did not come up or the night did not finish
 (see DIR/master/twistd.log).
 """
 import argparse
-import base64
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))

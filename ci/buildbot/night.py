@@ -21,7 +21,6 @@ results are incomplete. finish: exit 0 no regression, 1 a regression, 3 a
 kernel's results incomplete (as ci/nightly.py). Standard library only.
 """
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -118,9 +117,13 @@ def merge_kernel(F, ndir, k):
         # the shards' logs and TAP now live in KERNEL/out: keep each shard's record and log only
         for d in dirs:
             for name in os.listdir(d):
-                if name not in ("worker.json", "make.log"):
-                    p = os.path.join(d, name)
-                    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+                p = os.path.join(d, name)
+                if name in ("worker.json", "make.log"):
+                    continue
+                if os.path.isdir(p) and not os.path.islink(p):
+                    shutil.rmtree(p)
+                else:
+                    os.unlink(p)
     # KERNEL/make.log: what nightly.py's page links, every step's output in one file
     with open(os.path.join(kdir, "make.log"), "w", encoding="utf-8") as out:
         for path in logs:
