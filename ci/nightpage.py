@@ -387,7 +387,7 @@ def index_page(results, upto):
         if cmp is None:
             out.append(f"<tr><td>{target}</td><td class='muted'>no comparison</td><td></td></tr>")
             continue
-        ks = "; ".join(f"{e(k['kernel'])}: " + (f"<span class='bad'>broken</span>" if k.get("broken") else
+        ks = "; ".join(f"{e(k['kernel'])}: " + ("<span class='bad'>broken</span>" if k.get("broken") else
                        ", ".join(f"{v} {e(o)}" for o, v in sorted(k.get("counts", {}).items())))
                        for k in cmp.get("kernels", []))
         r = cmp.get("regressions", 0)
