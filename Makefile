@@ -10,6 +10,9 @@
 #                                  the reports of a real debug kernel (not in .ci/run)
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
+#   make buildbot-local [WORKERS=2] [BUILDBOT_DIR=dir] [CONFIG=nightly.json]
+#                                  a Buildbot master + WORKERS workers on loopback,
+#                                  one night (ci/buildbot/), then stopped
 #   make image payload harness     the pieces on their own
 #
 # Exit status of make check: prove's (0 all passed, non-zero otherwise).
@@ -112,7 +115,7 @@ KSFT_RUNNER := build/guest/kselftest-run
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
-.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: buildbot-local all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -132,7 +135,7 @@ all: harness image payload
 deps:
 	@$(LOCKED) ci/deps.sh check
 test-deps:
-	@$(LOCKED) ci/deps.sh test
+	@$(LOCKED) sh -c "ci/deps.sh test && ci/deps.sh buildbot"
 
 # ---- the C driver --------------------------------------------------------
 harness: $(VKCI)
@@ -269,6 +272,17 @@ coverage: deps
 merge-reports:
 	@test -n "$(DIRS)" || { echo "vkci: make merge-reports needs DIRS=\"out-1 out-2 ...\"" >&2; exit 2; }
 	python3 ci/report.py --merge $(DIRS) -o $(OUT)
+
+# ---- a Buildbot fleet on this machine ----------------------------------------
+# a master and WORKERS workers on 127.0.0.1, all state under BUILDBOT_DIR,
+# one night of CONFIG (ci/nightly.py's JSON), then stopped: exit status the
+# night's (0 no regression, 1 a regression, 3 incomplete, 4 the fleet failed)
+WORKERS      ?= 2
+BUILDBOT_DIR ?= $(or $(VKCI_CACHE),$(HOME)/.cache/vkci)/buildbot-local
+CONFIG       ?= ci/buildbot/local.example.json
+buildbot-local: deps
+	@ci/deps.sh buildbot
+	/usr/bin/python3 ci/buildbot/local.py --dir $(BUILDBOT_DIR) --workers $(WORKERS) --config $(CONFIG)
 
 # ---- the harness's own tests ------------------------------------------------
 T_GUEST_SRC := $(wildcard harness/t/guest/*.c)

@@ -19,6 +19,7 @@
 #include "node.h"
 #include "platform.h"
 #include "proc.h"
+#include "rundir.h"
 #include "banned.h"
 
 static void reap(struct run *r)
@@ -400,6 +401,10 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		logfile_close(&r->node[i].con_log);
 		logfile_close(&r->node[i].ser_log);
 	}
+	if (r->dir[0] && (rc != EXIT_PASS || cfg->keep))
+		rundir_keep(cfg->run_dir, r->dir);   /* marked kept, the keep policy applied */
+	if (r->dir[0] && (rc != EXIT_PASS || cfg->keep))
+		rundir_keep(cfg->run_dir, r->dir);   /* marked kept, the keep policy applied */
 	if (r->dir[0] && rc == EXIT_PASS && !cfg->keep)
 		rm_rf(r->dir);
 	else if (r->dir[0] && rc != EXIT_PASS)

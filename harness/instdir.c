@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "instdir.h"
+#include "rundir.h"
 #include "util.h"
 #include "banned.h"
 
@@ -97,6 +98,7 @@ int instdir_create(const char *run_dir, const char *test, char *dir, size_t size
 		dir[0] = '\0';
 		return error_errno("cannot create instance dir under '%s'", run_dir);
 	}
+	rundir_claim(dir);   /* owner pid + start time: a sweep knows when it is stale */
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "instdir.h"
 #include "opts.h"
+#include "rundir.h"
 #include "util.h"
 #include "banned.h"
 
@@ -224,5 +225,7 @@ int opts_resolve(const struct run_opts *o, struct run_files *f)
 	}
 	if (instance_run_dir(o->run_dir, f->run_dir, sizeof(f->run_dir)) < 0)
 		return EXIT_INFRA;
+	if (rundir_sweep_env(f->run_dir) < 0)   /* dirs of dead vkci processes, the keep policy */
+		return EXIT_USAGE;
 	return EXIT_PASS;
 }

@@ -166,6 +166,65 @@ void plat_fd_describe(int fd, char *buf, size_t size)
 	buf[n > 0 ? n : 0] = '\0';
 }
 
+/* The start time of process pid (clock ticks since boot, /proc/PID/stat's
+ * field 22) and whether it is a zombie. 0 when the process is gone or /proc
+ * is missing (then only kill(pid, 0) tells). */
+unsigned long long plat_proc_start(long pid, int *zombie)
+{
+	char path[64], *buf, *p, *save = NULL, *tok;
+	size_t len;
+	unsigned long long start = 0;
+	int field;
+
+	*zombie = 0;
+	if (fmt(path, sizeof(path), "/proc/%ld/stat", pid) < 0)
+		return 0;
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		char tmp[1024];
+		ssize_t n;
+
+		if (fd < 0)
+			return 0;
+		n = xread(fd, tmp, sizeof(tmp) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		tmp[n] = '\0';
+		len = (size_t)n;
+		buf = strndup(tmp, len);
+	}
+	if (!buf)
+		return 0;
+	/* the command name may hold blanks and parentheses: skip to the last ')' */
+	p = strrchr(buf, ')');
+	for (field = 3, tok = p ? strtok_r(p + 1, " ", &save) : NULL; tok;
+	     field++, tok = strtok_r(NULL, " ", &save)) {
+		if (field == 3)
+			*zombie = tok[0] == 'Z' || tok[0] == 'X';
+		if (field == 22) {
+			start = strtoull(tok, NULL, 10);
+			break;
+		}
+	}
+	free(buf);
+	return start;
+}
+
+void plat_boot_id(char *buf, size_t size)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? xread(fd, buf, size - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (!buf[0])
+		fmt(buf, size, "-");
+}
+
 #else /* VKCI_POSIX */
 
 const char plat_name[] = "posix";
@@ -306,6 +365,18 @@ void plat_fd_describe(int fd, char *buf, size_t size)
 	else
 		fmt(buf, size, "%s, inode %lu", S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ?
 		    "pipe" : S_ISREG(st.st_mode) ? "file" : "other", (unsigned long)st.st_ino);
+}
+
+unsigned long long plat_proc_start(long pid, int *zombie)
+{
+	(void)pid;
+	*zombie = 0;
+	return 0;   /* unknown: only kill(pid, 0) tells whether the owner lives */
+}
+
+void plat_boot_id(char *buf, size_t size)
+{
+	fmt(buf, size, "-");
 }
 
 #endif

@@ -46,5 +46,12 @@ int plat_children(pid_t *out, int max);
 int plat_self_exe(const char *argv0, char *buf, size_t size);
 /* What an open fd refers to, for the leak check's message. */
 void plat_fd_describe(int fd, char *buf, size_t size);
+/* When process pid started (clock ticks since boot) and whether it is a
+ * zombie: tells a live owner from another process that got its pid. 0 when
+ * unknown (gone, or a system without /proc: then only kill(pid, 0) tells). */
+unsigned long long plat_proc_start(long pid, int *zombie);
+/* An id of this boot ("-" when unknown): what was written before a reboot
+ * is stale. */
+void plat_boot_id(char *buf, size_t size);
 
 #endif

@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "platform.h"
 #include "retry.h"
+#include "rundir.h"
 #include "scenario.h"
 #include "serial.h"
 #include "transfer.h"
@@ -589,6 +590,7 @@ static const struct command {
 	{ "build", cmd_build, "build a vkernel from a Linux source tree (cached), print its path" },
 	{ "exec", cmd_exec, "boot one throwaway vkernel for one test, print its TAP" },
 	{ "boot", cmd_boot, "a shell in a throwaway instance (same kernel, image, payload)" },
+	{ "rundir", cmd_rundir, "the run dir's keep policy and state; sweep dirs of dead vkci processes" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
 	{ "version", cmd_version, "print the version and the platform layer (linux, posix)" },
 	{ "help", cmd_help, "list the commands" },
