@@ -60,7 +60,7 @@ struct crash_report {
 };
 
 struct console_state {
-	/* --- read by verdict.c and report.c --- */
+	/* --- read by verdict.c and instance.c (the result) --- */
 	enum crash_kind first;      /* kind of the first report */
 	enum crash_kind worst;      /* most severe kind seen */
 	char first_line[CONSOLE_LINE_MAX];  /* the first report's header line (printk prefix removed) */

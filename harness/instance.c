@@ -69,7 +69,7 @@ static void handle_signals(struct run *r)
 	}
 }
 
-/* The only poll loop: all nodes' pipes, the signalfd, the nearest deadline. */
+/* The only poll loop: all nodes' channels, the signal fd, the nearest deadline. */
 static void loop(struct run *r)
 {
 	for (;;) {
