@@ -171,6 +171,12 @@ long job_record(char *buf, size_t size, const char *key, const struct job_params
 		r |= word(words, sizeof(words), &n, "vkci.scratch=%s", jp->scratch_dev);
 	if (jp->fetch)
 		r |= word(words, sizeof(words), &n, "vkci.fetch=%s", jp->fetch);
+	if (jp->seed)
+		r |= word(words, sizeof(words), &n, "vkci.seed=%s", jp->seed);
+	if (jp->time_ms > 0)
+		r |= word(words, sizeof(words), &n, "vkci.time=%lld", jp->time_ms);
+	if (jp->ack)
+		r |= word(words, sizeof(words), &n, "vkci.ack=1");
 	for (i = 0; !r && jp->test_args && jp->test_args[i]; i++) {
 		if (proto_encode(jp->test_args[i], strlen(jp->test_args[i]), enc, sizeof(enc)) < 0)
 			return error("test argument %d is too long (at most 1024 bytes encoded)", i + 1);

@@ -35,6 +35,7 @@ struct boot_params {
 	const char *payload;     /* read-only payload disk, or NULL */
 	const char *scratch;     /* per-node scratch disk file, or NULL */
 	const char *net;         /* the test's network (net_start's address), or NULL */
+	int net_fd;              /* this node's network endpoint (net_start's fd[node]), or -1 */
 	const char *node_dir;    /* this node's private dir (instance dir or nodeK/) */
 	int node, nodes;         /* this node's index among the test's nodes */
 	long long mem;           /* bytes */
@@ -60,12 +61,20 @@ struct vkernel {
 	int ser_r;    /* the record stream from the guest */
 	int ser_w;    /* host -> guest on the record channel */
 	int hold;     /* an fd to keep open while it runs (UML's console input), or -1 */
+	int restored; /* restored from a snapshot of a booted agent: ask for the hello
+	               * again ("P"), send a fresh seed and the time in the job */
+	int ack;      /* the record channel may hold records after power-off: the agent
+	               * waits for the host's "A" before powering off */
 };
 
-/* A test's network: a switch process the nodes attach to. */
+/* A test's network: a switch process the nodes attach to, or per-node
+ * endpoints (fds the nodes inherit). */
+#define VKNET_MAX_NODES 16
 struct vknet {
 	pid_t pid;                /* the switch, 0 when none */
-	char addr[256];           /* what each node's boot_params.net gets */
+	char addr[256];           /* what each node's boot_params.net gets, or "" */
+	int fd[VKNET_MAX_NODES];  /* node i's endpoint (boot_params.net_fd), or -1;
+	                           * closed by the instance after every node started */
 };
 
 enum coverage_source {
@@ -111,9 +120,6 @@ struct backend {
 	/* Start one node: its disks, argv, channels and process. 0, or -1
 	 * after reporting (nothing left running). */
 	int (*start)(const struct boot_params *bp, struct vkernel *vk);
-	/* A started node restored from a snapshot did not say hello: ask the
-	 * agent to say it again before anything else. */
-	int restores;
 };
 
 extern const struct backend backend_uml;
@@ -152,6 +158,9 @@ struct job_params {
 	const char *payload_dev;      /* NULL: no payload disk */
 	const char *scratch_dev;      /* NULL: no scratch disk */
 	const char *fetch;            /* vkci.fetch= dir, or NULL */
+	const char *seed;             /* vkci.seed= hex (restored instances), or NULL */
+	long long time_ms;            /* vkci.time= (restored instances), or 0 */
+	int ack;                      /* vkci.ack=1 */
 };
 /* "J <key> <words>\n" into buf. Returns its length, or -1 after reporting. */
 long job_record(char *buf, size_t size, const char *key, const struct job_params *jp);

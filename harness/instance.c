@@ -180,6 +180,14 @@ static void collect_gcov(struct run *r)
 	}
 }
 
+static void close_net_fds(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < VKNET_MAX_NODES; i++)
+		close_fd(&r->net.fd[i]);
+}
+
 static int start(struct run *r)
 {
 	int i;
@@ -201,6 +209,7 @@ static int start(struct run *r)
 			return -1;
 		set_state(&r->node[i], ST_BOOTING, r->cfg->boot_timeout_s * 1000);
 	}
+	close_net_fds(r);   /* every node has its end now */
 	return 0;
 }
 
@@ -279,6 +288,7 @@ static void teardown(struct run *r)
 	if (r->net.pid > 0 && !r->net_reaped)
 		proc_kill_group(r->net.pid, SIGKILL);
 	proc_kill_all_children(KILL_WAIT_MS);
+	close_net_fds(r);
 	for (i = 0; i < r->nnodes; i++) {
 		struct node *n = &r->node[i];
 
@@ -359,6 +369,8 @@ int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		proc_fds_note();
 	r->cfg = cfg;
 	r->be = cfg->backend ? cfg->backend : &backend_uml;
+	for (i = 0; i < VKNET_MAX_NODES; i++)
+		r->net.fd[i] = -1;
 	start_ms = now_ms();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	start_unix_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

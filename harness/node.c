@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -62,12 +63,15 @@ int node_spawn(struct node *n)
 	bp.payload = c->payload;
 	bp.scratch = n->scratch[0] ? n->scratch : NULL;
 	bp.net = n->run->net.addr[0] ? n->run->net.addr : NULL;
+	bp.net_fd = n->run->nnodes > 1 && n->index < VKNET_MAX_NODES ? n->run->net.fd[n->index] : -1;
 	bp.node_dir = n->dir;
 	bp.node = n->index;
 	bp.nodes = n->run->nnodes;
 	bp.mem = c->mem;
 	bp.extra = c->extra;
 	bp.gcov_dir = c->gcov_dir;
+	memset(&vk, 0, sizeof(vk));
+	vk.con_r = vk.ser_r = vk.ser_w = vk.hold = -1;
 	if (n->run->be->start(&bp, &vk) < 0)
 		return -1;
 	n->pid = vk.pid;
@@ -75,11 +79,13 @@ int node_spawn(struct node *n)
 	n->ser_r = vk.ser_r;
 	n->ser_w = vk.ser_w;
 	n->hold = vk.hold;
+	n->restored = vk.restored;
+	n->ack = vk.ack;
 	set_nonblock(n->con_r);
 	set_nonblock(n->ser_r);
 	set_nonblock(n->ser_w);
 	/* an agent restored from a snapshot said hello before it was saved */
-	if (n->run->be->restores && write_all(n->ser_w, "P\n", 2) < 0)
+	if (n->restored && write_all(n->ser_w, "P\n", 2) < 0)
 		warning("cannot ask the restored agent of '%s' for its hello: %s", c->test, strerror(errno));
 	return 0;
 }
@@ -93,7 +99,7 @@ static void send_key(struct node *n)
 	const struct instance_config *c = n->run->cfg;
 	unsigned char raw[SERIAL_TOKEN_LEN / 2];
 	static const char hex[] = "0123456789abcdef";
-	char line[SERIAL_TOKEN_LEN + 4], job[PROTO_MAX_RECORD + 2];
+	char line[SERIAL_TOKEN_LEN + 4], job[PROTO_MAX_RECORD + 2], seed[65];
 	struct job_params jp;
 	long len;
 	size_t i;
@@ -118,6 +124,23 @@ static void send_key(struct node *n)
 	jp.payload_dev = c->payload ? n->run->be->payload_dev : NULL;
 	jp.scratch_dev = n->scratch[0] ? n->run->be->scratch_dev : NULL;
 	jp.fetch = c->gcov_dir && n->run->be->coverage == COV_FETCH ? GUEST_GCOV : NULL;
+	jp.ack = n->ack;
+	if (n->restored) {
+		/* a clone of the snapshot: its own randomness and the wall clock */
+		unsigned char rnd[32];
+		struct timespec ts;
+
+		if (getrandom(rnd, sizeof(rnd), 0) == (ssize_t)sizeof(rnd)) {
+			for (i = 0; i < sizeof(rnd); i++) {
+				seed[2 * i] = hex[rnd[i] >> 4];
+				seed[2 * i + 1] = hex[rnd[i] & 15];
+			}
+			seed[2 * sizeof(rnd)] = '\0';
+			jp.seed = seed;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		jp.time_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	fmt(line, sizeof(line), "K %s\n", n->token);
 	len = job_record(job, sizeof(job), n->token, &jp);
 	if (len < 0) {
@@ -153,6 +176,15 @@ static void on_event(void *ctx, const struct serial_event *ev)
 	case SER_EXIT: case SER_SIGNAL: case SER_TIMEOUT: case SER_AGENT_ERROR:
 		if (n->state == ST_RUNNING || n->state == ST_BOOTING)
 			set_state(n, ST_STOPPING, SHUTDOWN_MS);
+		break;
+	case SER_DONE:
+		/* every record before D has arrived: the agent may power off */
+		if (n->ack && n->ser_w >= 0) {
+			char ack[SERIAL_TOKEN_LEN + 4];
+
+			fmt(ack, sizeof(ack), "A %s\n", n->token);
+			write_all(n->ser_w, ack, strlen(ack));
+		}
 		break;
 	case SER_FILE:
 		/* a transfer going on keeps the power-off deadline moving, bounded */

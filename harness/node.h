@@ -56,6 +56,7 @@ struct node {
 	int passthrough;          /* interactive: 0 records, 1 shell bytes to stdout, 2 records again */
 	size_t matched;           /* interactive: bytes of "X <key> " seen */
 	int rc;                   /* its verdict, once finished */
+	int restored, ack;        /* struct vkernel's */
 };
 
 /* One test: its instance dir, the network, the nodes. */

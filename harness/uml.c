@@ -5,6 +5,7 @@
  * /dev/ttyS0), nodes networked through a uml_switch on a unix socket in the
  * instance dir, and coverage written by the vkernel process itself at exit
  * (gcc's CONFIG_GCOV, .gcda files under GCOV_PREFIX). */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,17 +43,27 @@ static int ok_status(int st)
 	return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-/* An ELF program (UML is one); a bzImage is not. */
+/* An ELF program (UML is one); a bzImage, or an ELF kernel image (an x86
+ * vmlinux: its segments load at kernel addresses), is not. */
 static int uml_probe(const char *kernel)
 {
-	unsigned char h[20];
-	int fd = open(kernel, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? xread(fd, h, sizeof(h)) : -1;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd = open(kernel, O_RDONLY | O_CLOEXEC), ok = 0, i;
 
-	if (fd >= 0)
-		close(fd);
-	/* ELF magic, e_type ET_EXEC (2) or ET_DYN (3) */
-	return n == (ssize_t)sizeof(h) && !memcmp(h, "\177ELF", 4) && (h[16] == 2 || h[16] == 3) && !h[17];
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)) {
+		ok = 1;
+		if (eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(ph))
+			for (i = 0; i < eh.e_phnum && i < 64; i++)
+				if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof(ph))) ==
+				    (ssize_t)sizeof(ph) && ph.p_type == PT_LOAD && ph.p_vaddr >= 0xffff800000000000ULL)
+					ok = 0;
+	}
+	close(fd);
+	return ok;
 }
 
 /* ---- one node ------------------------------------------------------------------- */

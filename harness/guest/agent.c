@@ -25,6 +25,11 @@
 #include <string.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#include <linux/random.h>
+#include <net/if_arp.h>
+#endif
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -58,6 +63,7 @@ static const struct mountpoint {
 #endif
 
 static struct termios serial_cooked;   /* the line's settings before raw mode */
+static int ack_wanted;                 /* vkci.ack=1: power off only after the host's A */
 static int chld_pipe[2] = { -1, -1 };  /* SIGCHLD self-pipe */
 
 /* ---- steps ------------------------------------------------------------- */
@@ -95,6 +101,16 @@ static int mount_payload(const struct job *j, char *err, size_t size)
 		return 0;
 	mkdir("/payload", 0755);
 #ifdef __linux__
+	{
+		/* a snapshot's template probed this device at its boot: what the
+		 * block layer cached then is not this run's payload */
+		int b = open(j->payload, O_RDONLY | O_CLOEXEC);
+
+		if (b >= 0) {
+			ioctl(b, BLKFLSBUF, 0);
+			close(b);
+		}
+	}
 	if (mount(j->payload, "/payload", "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) == 0 ||
 	    errno == EBUSY)
 		return 0;
@@ -157,9 +173,60 @@ fail:
 	return -1;
 }
 
-/* lo always; eth0 = 10.0.0.(node+1)/24 on the run's switch for multi-node tests. */
+/* What an instance restored from a snapshot must not share with its
+ * siblings (PROTOCOL.md): the wall clock and the CRNG's state. */
+static void fresh_state(const struct job *j)
+{
+	if (j->time_ms) {
+		struct timespec ts = { j->time_ms / 1000, (j->time_ms % 1000) * 1000000 };
+
+		if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+			kmsg("vkci-init: cannot set the clock (vkci.time=)\n");
+	}
+#ifdef __linux__
+	if (j->seed[0]) {
+		struct { struct rand_pool_info info; unsigned char buf[32]; } e;
+		size_t n = 0;
+		int fd;
+
+		for (const char *h = j->seed; h[0] && h[1] && n < sizeof(e.buf); h += 2) {
+			int hi = proto_hexval(h[0]), lo = proto_hexval(h[1]);
+
+			if (hi < 0 || lo < 0)
+				break;
+			e.buf[n++] = (unsigned char)(hi << 4 | lo);
+		}
+		e.info.entropy_count = (int)n * 8;
+		e.info.buf_size = (int)n;
+		fd = open("/dev/urandom", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || ioctl(fd, RNDADDENTROPY, &e) < 0 || ioctl(fd, RNDRESEEDCRNG, 0) < 0)
+			kmsg("vkci-init: cannot reseed the CRNG (vkci.seed=)\n");
+		if (fd >= 0)
+			close(fd);
+	}
+#endif
+}
+
+/* lo always; eth0 = 10.0.0.(node+1)/24 on the run's switch for multi-node
+ * tests, with a MAC of its own (a restored NIC has its template's). */
 static int network(const struct job *j, char *err, size_t size)
 {
+#ifdef __linux__
+	if (j->nodes > 1) {
+		struct ifreq ifr;
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "eth0");
+		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(ifr.ifr_hwaddr.sa_data, "\x52\x54\x00\x00\x00", 5);
+		ifr.ifr_hwaddr.sa_data[5] = (char)(j->node + 1);
+		if (fd >= 0) {
+			ioctl(fd, SIOCSIFHWADDR, &ifr);   /* UML's daemon transport may refuse: harmless */
+			close(fd);
+		}
+	}
+#endif
 	if (if_up("lo", 0, 0, err, size) < 0)
 		return -1;
 	if (j->nodes > 1)
@@ -430,6 +497,8 @@ static _Noreturn void power_off(void)
 	send_control('D', NULL);
 	if (agent_serial >= 0)
 		tcdrain(agent_serial);
+	if (ack_wanted && agent_serial >= 0)
+		await_ack();
 #ifdef __linux__
 	reboot(RB_POWER_OFF);
 #else
@@ -482,8 +551,11 @@ int main(void)
 		fail(cmdline_err);
 	if (setup_sigchld() < 0)
 		fail("cannot set up SIGCHLD");
-	if (receive_job(&job, err, sizeof(err)) < 0 || mount_payload(&job, err, sizeof(err)) < 0 ||
-	    network(&job, err, sizeof(err)) < 0)
+	if (receive_job(&job, err, sizeof(err)) < 0)
+		fail(err);
+	ack_wanted = (int)job.ack;
+	fresh_state(&job);
+	if (mount_payload(&job, err, sizeof(err)) < 0 || network(&job, err, sizeof(err)) < 0)
 		fail(err);
 	if (job.shell) {
 		report_end(run_shell(&job), job.timeout_s);

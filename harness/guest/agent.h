@@ -29,6 +29,11 @@ struct job {
 	char scratch[64];          /* scratch block device, or "" */
 	char fetch[256];           /* send the files under this dir after the test, or "" */
 	int shell;                 /* vkci boot: an interactive shell instead of a test */
+	/* an instance restored from a snapshot of a booted agent (PROTOCOL.md) */
+	long snapshot;             /* vkci.snapshot=1 (command line): wait for the key without deadline */
+	char seed[72];             /* vkci.seed=HEX (job): mixed into the CRNG, which is then reseeded */
+	long time_ms;              /* vkci.time=MS since the epoch (job): the wall clock */
+	long ack;                  /* vkci.ack=1 (job): after D, wait (10 s at most) for the host's A */
 	char env[4][300];
 	char *argv[MAX_ARGS + 2];
 	int argc;
@@ -57,5 +62,8 @@ int read_cmdline(struct job *j, char *err, size_t size);
 /* The host's key (echoed) and job, within 10 s; a "P" first asks for the
  * hello again (a restored snapshot). 0, or -1 with err. */
 int receive_job(struct job *j, char *err, size_t size);
+/* vkci.ack=1: wait (10 s at most) for the host's "A <key>": it has read
+ * every record (a virtio-serial port is not drained after power-off). */
+void await_ack(void);
 
 #endif

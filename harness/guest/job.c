@@ -33,8 +33,11 @@ static int read_line(char *line, size_t size, long long deadline)
 		long long left = deadline - now_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+		if (left <= 0)
 			return -1;
+		/* a long wait (a snapshot's template) is polled in slices */
+		if (poll(&p, 1, left > 1000000 ? 1000000 : (int)left) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+			continue;
 		n = read(agent_serial, line + len, 1);
 		if (n <= 0)
 			continue;
@@ -58,12 +61,16 @@ static int job_word(struct job *j, char *w)
 		{ "vkci.test=", offsetof(struct job, test), sizeof(((struct job *)0)->test) },
 		{ "vkci.scratch=", offsetof(struct job, scratch), sizeof(((struct job *)0)->scratch) },
 		{ "vkci.fetch=", offsetof(struct job, fetch), sizeof(((struct job *)0)->fetch) },
+		{ "vkci.seed=", offsetof(struct job, seed), sizeof(((struct job *)0)->seed) },
 	};
 	static const struct { const char *key; size_t off; unsigned long long max; } numbers[] = {
 		{ "vkci.timeout=", offsetof(struct job, timeout_s), 7 * 86400 },
 		{ "vkci.node=", offsetof(struct job, node), 249 },
 		{ "vkci.nodes=", offsetof(struct job, nodes), 250 },
 		{ "vkci.shell=", offsetof(struct job, shell), 1 },
+		{ "vkci.snapshot=", offsetof(struct job, snapshot), 1 },
+		{ "vkci.time=", offsetof(struct job, time_ms), 1ULL << 50 },
+		{ "vkci.ack=", offsetof(struct job, ack), 1 },
 	};
 	size_t i, n;
 
@@ -139,7 +146,8 @@ int read_cmdline(struct job *j, char *err, size_t size)
 /* "K <key>" then "J <key> <words>" from the host; the key is echoed. */
 int receive_job(struct job *j, char *err, size_t size)
 {
-	long long deadline = now_ms() + KEY_WAIT_MS;
+	/* a snapshot's template waits for as long as it is kept */
+	long long deadline = j->snapshot ? (1LL << 62) : now_ms() + KEY_WAIT_MS;
 	char line[PROTO_MAX_RECORD + 1], tag;
 	const char *rest;
 	size_t rn;
@@ -186,3 +194,17 @@ int receive_job(struct job *j, char *err, size_t size)
 	return 0;
 }
 
+
+void await_ack(void)
+{
+	long long deadline = now_ms() + KEY_WAIT_MS;
+	char line[64], tag;
+	const char *rest;
+	size_t rn;
+	int len;
+
+	while ((len = read_line(line, sizeof(line), deadline)) >= 0)
+		if (proto_split(line, (size_t)len, &tag, &rest, &rn) == 0 && tag == 'A' &&
+		    rn == PROTO_TOKEN_LEN && !memcmp(rest, agent_key, PROTO_TOKEN_LEN))
+			return;
+}
