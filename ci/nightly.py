@@ -33,7 +33,8 @@ that fails, or a kernel that no longer builds/runs; on a kernel's first
 night nothing is new), fixed, still failing, flaky, quarantined, and
 the line coverage delta when both nights have coverage.
 
-Exit status: 0 no regression, 1 a regression (a new failure), 2 usage or
+Exit status: 0 no regression, 1 a regression (a new failure or a subtest
+regression), 2 usage or
 config error, 3 infrastructure (results dir not writable, git failed before
 any test ran). Standard library only (git, make from Debian).
 """
@@ -49,6 +50,8 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAILING = ("fail", "crash", "infra")
+sys.path.insert(0, os.path.join(TOP, "ci"))
+import report  # noqa: E402  (subtests from a night's TAP when its summary.json has none)
 
 
 class ConfigError(Exception):
@@ -204,6 +207,56 @@ def load_outcomes(kdir):
     return out
 
 
+def load_subtests(kdir):
+    """{SUITE/TEST: (subtests, plan)} of a night's kernel: from summary.json,
+    or, for a summary written before it had subtests, from the night's
+    result.json files and dumped TAP (OUT/logs, OUT/tap)."""
+    out = {}
+    try:
+        with open(os.path.join(kdir, "out", "summary.json"), encoding="utf-8") as f:
+            s = json.load(f)
+    except (OSError, ValueError):
+        return out
+    for suite, sd in s.get("suites", {}).items():
+        for name, t in sd.get("tests", {}).items():
+            if isinstance(t.get("subtests"), list):
+                out[f"{suite}/{name}"] = (t["subtests"], t.get("plan"))
+    if out:
+        return out
+    taps = report.tap_index(os.path.join(kdir, "out"))
+    for r in report.load_results(os.path.join(kdir, "out")):
+        sts, plan, _src = report.subtests_of(r, taps)
+        if sts is not None:
+            out[r.get("test", "")] = (sts, plan)
+    return out
+
+
+def subtest_regressions(prev, cur):
+    """{test: [{"test", "subtest", "was", "now"}]}: a subtest that passed the
+    night before and now skips, fails, is a TODO or is missing, and a plan
+    that shrank (subtest "(plan)", was/now "1..N"), for the tests both nights
+    ran with subtests. Subtests are matched by id ("3", "2.5")."""
+    regs = {}
+    for test in sorted(set(prev) & set(cur)):
+        (psts, pplan), (csts, cplan) = prev[test], cur[test]
+        now = {st.get("id"): st for st in csts}
+        out = []
+        if isinstance(pplan, int) and isinstance(cplan, int) and cplan < pplan:
+            out.append({"test": test, "subtest": "(plan)", "was": f"1..{pplan}", "now": f"1..{cplan}"})
+        for st in psts:
+            if st.get("outcome") != "pass":
+                continue
+            c = now.get(st.get("id"))
+            if c is None or c.get("outcome") != "pass":
+                name = st.get("name") or ""   # the name it passed under (a skip's is its reason)
+                out.append({"test": test, "subtest": st["id"] + (" - " + name if name else ""),
+                            "id": st["id"], "name": name, "was": "pass",
+                            "now": c.get("outcome") if c else "missing"})
+        if out:
+            regs[test] = out
+    return regs
+
+
 def coverage_pct(kdir):
     """Line coverage of KERNEL/out/coverage/total.info (LH/LF sums), or None."""
     hit = found = 0
@@ -235,7 +288,7 @@ def compare_kernel(name, cur_dir, prev_dir):
     c = {"kernel": name, "commit": run.get("commit"), "status": run.get("status"),
          "previous": prev is not None, "new_failures": [], "fixed": [], "still_failing": [],
          "flaky": [], "quarantined": [], "counts": {}, "coverage": None, "coverage_delta": None,
-         "broken": None}
+         "broken": None, "subtest_regressions": {}, "subtest_counts": {}}
     if cur is None:
         # no results at all: the kernel did not build or the run did not start
         c["broken"] = run.get("error") or f"no results (make exited {run.get('status')}; see make.log)"
@@ -258,6 +311,12 @@ def compare_kernel(name, cur_dir, prev_dir):
             c["flaky"].append(t)
         if o == "quarantined":
             c["quarantined"].append(t)
+    cur_sts = load_subtests(cur_dir)
+    for sts, _plan in cur_sts.values():
+        for st in sts:
+            c["subtest_counts"][st["outcome"]] = c["subtest_counts"].get(st["outcome"], 0) + 1
+    if prev is not None:
+        c["subtest_regressions"] = subtest_regressions(load_subtests(prev_dir), cur_sts)
     c["coverage"] = coverage_pct(cur_dir)
     pc = coverage_pct(prev_dir) if prev_dir else None
     if c["coverage"] is not None and pc is not None:
@@ -277,8 +336,15 @@ def compare(results, night, previous=None):
     for k in kernels:
         prev_k = os.path.join(pdir, k) if pdir and os.path.isdir(os.path.join(pdir, k)) else None
         cmp["kernels"].append(compare_kernel(k, os.path.join(ndir, k), prev_k))
-    cmp["regressions"] = sum(len(k["new_failures"]) for k in cmp["kernels"])
+    cmp["regressions"] = sum(regression_count(k) for k in cmp["kernels"])
     return cmp
+
+
+def regression_count(k):
+    """New failures, plus the tests whose subtests regressed while the test
+    itself did not newly fail (a pass hiding a new skip, a shrunken plan)."""
+    failing = {t.split(" (")[0] for t in k["new_failures"]}
+    return len(k["new_failures"]) + sum(1 for t in k.get("subtest_regressions", {}) if t not in failing)
 
 
 # ---- summaries ------------------------------------------------------------------
@@ -301,10 +367,16 @@ def text_summary(cmp):
             d = k["coverage_delta"]
             lines.append(f"   line coverage {k['coverage']:.2f}%" +
                          (f" ({d:+.2f} points)" if d is not None else ""))
+        if k.get("subtest_counts"):
+            lines.append("   subtests: " + ", ".join(f"{v} {o}" for o, v in sorted(k["subtest_counts"].items())))
         for key, title in SECTIONS:
             if k[key]:
                 lines.append(f"   {title}: {len(k[key])}")
                 lines += [f"     {t}" for t in k[key]]
+            if key == "new_failures" and k.get("subtest_regressions"):
+                regs = [r for rs in k["subtest_regressions"].values() for r in rs]
+                lines.append(f"   SUBTEST REGRESSIONS: {len(regs)} in {len(k['subtest_regressions'])} test(s)")
+                lines += [f"     {r['test']}: {r['subtest']}: {r['was']} -> {r['now']}" for r in regs]
         lines.append("")
     return "\n".join(lines)
 
@@ -342,6 +414,12 @@ def html_summary(cmp):
             if k[key]:
                 out.append(f"<h3 style='color:{colour[key]}'>{e(title)} ({len(k[key])})</h3><ul>")
                 out += [f"<li>{e(t)}</li>" for t in k[key]]
+                out.append("</ul>")
+            if key == "new_failures" and k.get("subtest_regressions"):
+                regs = [r for rs in k["subtest_regressions"].values() for r in rs]
+                out.append(f"<h3 style='color:#c00'>subtest regressions ({len(regs)})</h3><ul>")
+                out += [f"<li>{e(r['test'])}: {e(r['subtest'])}: {e(r['was'])} &rarr; {e(r['now'])}</li>"
+                        for r in regs]
                 out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -37,17 +37,32 @@ try:
     ok(deb["still_failing"] == ["net/udp_echo (crash)"], "still failing: the crash of both nights", deb["still_failing"])
     ok(deb["flaky"] == ["vm/fork_cow"] and deb["quarantined"] == ["vm/memcg_oom"],
        "flaky and quarantined are listed, neither counted as a regression or fix")
-    ok(c["regressions"] == 1 and not nxt["new_failures"] and not nxt["fixed"], "the other kernel: nothing to report")
+    ok(not nxt["new_failures"] and not nxt["fixed"], "the other kernel: no new failure, nothing fixed")
+    sr = deb["subtest_regressions"]
+    ok(sorted(sr) == ["fs/hard_links", "vm/mremap", "vm/userfaultfd"] and
+       sr["vm/userfaultfd"] == [{"test": "vm/userfaultfd", "subtest": "2 - UFFDIO_REGISTER of the area", "id": "2",
+                                 "name": "UFFDIO_REGISTER of the area", "was": "pass", "now": "skip"}],
+       "subtests: a passing test whose subtest now skips is a regression named with the subtest", sr)
+    ok([(r["subtest"], r["was"], r["now"]) for r in sr["fs/hard_links"]] ==
+       [("(plan)", "1..4", "1..3"), ("4 - check 4", "pass", "missing")],
+       "subtests: a plan that shrank and a missing subtest", sr.get("fs/hard_links"))
+    ok([(r["subtest"], r["now"]) for r in sr["vm/mremap"]] == [("12 - MREMAP_DONTUNMAP moves the pages", "fail")],
+       "subtests: the new failure names its failing subtest", sr.get("vm/mremap"))
+    ok([(r["subtest"], r["now"]) for r in nxt["subtest_regressions"].get("vm/mremap", [])] == [("3 - third", "skip")],
+       "subtests from the dumped TAP when summary.json has none (a night recorded before)", nxt["subtest_regressions"])
+    ok(c["regressions"] == 4, "regressions: the new failure + 3 tests with subtest regressions only", c["regressions"])
+    ok(deb["subtest_counts"] == {"pass": 16, "fail": 1, "skip": 1}, "subtest counts of the night", deb["subtest_counts"])
     ok(deb["coverage_delta"] is not None and abs(deb["coverage_delta"] - 2.0) < 1e-9,
        "coverage delta from the tracefiles: +2.00 points", deb["coverage"], deb["coverage_delta"])
     with open(os.path.join(out, "summary.txt")) as f:
         txt = f.read()
-    ok("NEW FAILURES: 1\n     vm/mremap" in txt and "fixed: 1\n     fs/mount_ro" in txt and "+2.00 points" in txt,
-       "summary.txt names them", txt)
+    ok("NEW FAILURES: 1\n     vm/mremap" in txt and "fixed: 1\n     fs/mount_ro" in txt and "+2.00 points" in txt
+       and "vm/userfaultfd: 2 - UFFDIO_REGISTER of the area: pass -> skip" in txt,
+       "summary.txt names them, subtests too", txt)
     with open(os.path.join(out, "summary.html")) as f:
         page = f.read()
-    ok(page.startswith("<!DOCTYPE html>") and "vm/mremap (fail, was pass)" in page and "1 regression" in page,
-       "summary.html names them")
+    ok(page.startswith("<!DOCTYPE html>") and "vm/mremap (fail, was pass)" in page and "4 regression" in page
+       and "UFFDIO_REGISTER of the area" in page, "summary.html names them")
     ok(not os.path.exists(os.path.join(DATA, "nights", "2025-01-02", "summary.txt")),
        "compare --out leaves the recorded nights alone")
     r = run(["compare", "--results", DATA, "--night", "2025-01-01", "--out", os.path.join(tmp, "first")])
