@@ -4,10 +4,13 @@
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
 #              [QUARANTINE=file]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
-#   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
+#   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1] [DIFF=<rev-range>]
 #                                  the suites on the coverage kernel: out/coverage/
+#   make bisect KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=... [RUNS=n] [CONFIDENCE=0.99]
+#                                  the first commit where the tests fail: out/bisect/
 #   make kernel                    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
+#   make check-full                the long end-to-end tests (real bisection, nightly, DIFF=)
 #   make image payload harness     the pieces on their own
 #
 # Exit status of make check: prove's (0 all passed, non-zero otherwise).
@@ -63,7 +66,7 @@ TESTS       ?= $(SUITE_SRC)
 # only what this run tests goes on its payload: a broken test elsewhere does not stop it
 TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter suites/%.c,$(TESTS)))
 
-.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports bisect check-full test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -151,6 +154,8 @@ check: deps all
 	$(RUN_TESTS); \
 	exit $$status
 
+# DIFF=<rev-range> (KERNEL a git tree): afterwards, the lines the range adds or
+# changes, executed or not: out/coverage/patch.{txt,html,json} (coverage.py patch).
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);
 # `coverage.py watch` captures the boot and merges finished tests' trees while
@@ -163,6 +168,7 @@ check: deps all
 coverage: deps all $(B)/t/payload.img
 	@ci/deps.sh coverage
 	@test -n "$(TESTS)" || { echo "vkci: no tests match SUITES='$(SUITES)' TESTS='$(TESTS)'" >&2; exit 2; }
+	@$(if $(DIFF),python3 ci/coverage.py patch --check "$(DIFF)" --repo "$(KERNEL)")
 	@$(RESOLVE_COVERAGE_KERNEL); \
 	rm -rf $(OUT)/coverage; mkdir -p $(OUT)/coverage; \
 	st=$$(mktemp -d /dev/shm/vkci-cov.XXXXXX 2>/dev/null || mktemp -d) || exit 3; \
@@ -180,7 +186,22 @@ coverage: deps all $(B)/t/payload.img
 		|| exit $$?; \
 	tar -C "$$st" -cf $(OUT)/coverage/raw.tar raw-boot $$(test -d "$$st/raw" && echo raw) \
 		|| echo "vkci: cannot keep the .gcda trees in $(OUT)/coverage/raw.tar" >&2; \
+	$(if $(DIFF),python3 ci/coverage.py patch "$(DIFF)" --repo "$(KERNEL)" --out $(OUT)/coverage || exit $$?;) \
 	exit $$status
+
+BISECT_OUT ?= $(OUT)/bisect
+# make bisect: ci/bisect.py in its own clone of KERNEL under the cache (the
+# repository is only read), building each step out of tree with vkci build
+# (incremental: one work tree path) and running TESTS in fresh vkernels.
+# Exit status: ci/bisect.py's (0 found, 1 only skipped commits left, 2 usage,
+# 3 infrastructure, 4 nothing to bisect).
+bisect: deps all
+	@test -n "$(KERNEL)" || { echo "vkci: make bisect needs KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=..." >&2; exit 2; }
+	@test "$(origin TESTS)" != file || { echo "vkci: make bisect needs TESTS=... (the tests that fail at BAD)" >&2; exit 2; }
+	@python3 ci/bisect.py --kernel "$(KERNEL)" --good "$(GOOD)" --bad "$(BAD)" \
+		$(if $(RUNS),--runs $(RUNS)) $(if $(CONFIDENCE),--confidence $(CONFIDENCE)) \
+		--fragments "$(KFRAGS)" --image $(IMAGE) --payload $(PAYLOAD) --vkci $(VKCI) \
+		--out "$(BISECT_OUT)" $(if $(BISECT_WORKDIR),--workdir "$(BISECT_WORKDIR)") $(TESTS)
 
 # the shards of one run (make check SHARD=i/n OUT=out-i on each machine) as
 # one report: TAP, summary.json, junit.xml, archive, coverage tracefiles
@@ -238,6 +259,14 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
+
+# the long end-to-end tests (harness/t/full/): make bisect on a real kernel
+# history, the nightly runner finding and bisecting a hidden regression, make
+# coverage DIFF= on a git tree. Real kernel builds (cold the first time, then
+# incremental in their stable work trees under the cache); one at a time.
+# Not run by .ci/run (see README.md, "Bisecting").
+check-full:
+	@$(MAKE) --no-print-directory test JOBS=1 HARNESS_TESTS="$(wildcard harness/t/full/*.t)"
 
 clean:
 	rm -rf $(B) $(VKCI) .prove
