@@ -193,8 +193,9 @@ BISECT_OUT ?= $(OUT)/bisect
 # make bisect: ci/bisect.py in its own clone of KERNEL under the cache (the
 # repository is only read), building each step out of tree with vkci build
 # (incremental: one work tree path) and running TESTS in fresh vkernels.
-# Exit status: ci/bisect.py's (0 found, 1 only skipped commits left, 2 usage,
-# 3 infrastructure, 4 nothing to bisect).
+# Exit status: 0 found, else make's 2 (ci/bisect.py's own, as vkci bisect
+# returns it: 1 only skipped commits left, 2 usage, 3 infrastructure, 4
+# nothing to bisect).
 bisect: deps all
 	@test -n "$(KERNEL)" || { echo "vkci: make bisect needs KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=..." >&2; exit 2; }
 	@test "$(origin TESTS)" != file || { echo "vkci: make bisect needs TESTS=... (the tests that fail at BAD)" >&2; exit 2; }

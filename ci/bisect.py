@@ -356,7 +356,7 @@ class Bisect:
         gd = git(["rev-parse", "--absolute-git-dir"], self.tree).stdout.strip()
         if os.path.exists(os.path.join(gd, "BISECT_START")):
             say(f"resetting a bisection left in '{self.tree}' by an earlier run")
-            git(["bisect", "reset", "--quiet"], self.tree, check=False)
+            git(["bisect", "reset"], self.tree)
 
     def checkout(self, commit):
         git(["checkout", "--quiet", "--force", "--detach", commit], self.tree)
@@ -593,7 +593,9 @@ class Bisect:
     def cleanup(self):
         self.children.reap()
         if self.tree and self.started:
-            git(["bisect", "reset", "--quiet"] + ([self.home] if self.home else []), self.tree, check=False)
+            r = git(["bisect", "reset"] + ([self.home] if self.home else []), self.tree, check=False)
+            if r.returncode:
+                say("git bisect reset failed in '%s': %s" % (self.tree, (r.stderr or r.stdout).strip()[-300:]))
         elif self.tree and self.home:
             git(["checkout", "--quiet", "--force", "--detach", self.home], self.tree, check=False)
         if self.ws:
