@@ -161,6 +161,47 @@ def checkout(k, cache):
     return tree, commit
 
 
+def auto_bisect(cfg, k, kdir, prev_dir, make_cmd, kc):
+    """Each new failure of a git kernel, bisected between the previous
+    night's commit and tonight's (`make bisect` in the night's checkout,
+    which is vkci's own: --workdir). The results land in KERNEL/bisect/NAME/
+    and compare() reads them; why a kernel was not bisected goes into
+    run.json's "bisect_note"."""
+    run, prev = read_run(kdir), read_run(prev_dir) if prev_dir else {}
+    note = None
+    tests = [d["test"] for d in kc["new_failure_details"] if d["test"] != "(kernel)"]
+    if not tests:
+        note = "no test to bisect (the kernel did not build or run)"
+    elif not prev.get("commit") or not run.get("commit"):
+        note = "no commit recorded for the previous night"
+    elif prev["commit"] == run["commit"]:
+        note = f"same commit {run['commit'][:12]} as the previous night: not a kernel change"
+    if note is None:
+        paths = {t: os.path.relpath(p, os.path.join(kdir, "out", "tap"))
+                 for t, p in report.tap_index(os.path.join(kdir, "out")).items()}
+        limit = int(k.get("bisect_max", cfg.get("bisect_max", 3)))
+        for t in tests[:limit]:
+            if t not in paths:
+                continue
+            out = os.path.join(kdir, "bisect", t.replace("/", "_"))
+            argv = list(make_cmd) + ["bisect", "KERNEL=" + os.path.join(cfg["cache"], "git", k["name"] + ".git"),
+                                     "GOOD=" + prev["commit"], "BAD=" + run["commit"], "TESTS=" + paths[t],
+                                     "BISECT_OUT=" + out, "BISECT_WORKDIR=" + os.path.join(cfg["cache"], "src", k["name"])]
+            if k["kconfig"]:
+                argv.append("KCONFIG=" + ",".join(k["kconfig"]))
+            say(f"{k['name']}: bisecting {t} between {prev['commit'][:12]} and {run['commit'][:12]}")
+            os.makedirs(out, exist_ok=True)
+            with open(out + ".log", "w", encoding="utf-8") as log:
+                r = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            say(f"{k['name']}: bisect of {t}: exit {r.returncode} (see {out}.log)")
+        if len(tests) > limit:
+            note = f"bisected the first {limit} new failures (bisect_max)"
+    if note:
+        run["bisect_note"] = note
+        with open(os.path.join(kdir, "run.json"), "w", encoding="utf-8") as f:
+            json.dump(run, f, indent=1, sort_keys=True)
+
+
 def run_kernel(cfg, k, kdir, make_cmd):
     """One kernel through make check/coverage into kdir/out. Returns run.json's dict."""
     os.makedirs(kdir, exist_ok=True)
@@ -281,12 +322,49 @@ def read_run(kdir):
         return {}
 
 
+def load_bisections(kdir, night_dir):
+    """{SUITE/TEST: {"status", "culprit" or None, ...}} from the night's
+    bisections (KERNEL/bisect/SUITE_TEST/bisect.json); paths relative to the
+    night's dir, so a published night links them."""
+    out = {}
+    bdir = os.path.join(kdir, "bisect")
+    for d in sorted(os.listdir(bdir)) if os.path.isdir(bdir) else ():
+        try:
+            with open(os.path.join(bdir, d, "bisect.json"), encoding="utf-8") as f:
+                b = json.load(f)
+        except (OSError, ValueError):
+            continue
+        res = b.get("result") or {}
+        tests = b.get("tests") or []
+        name = report_name(tests[0]) if tests else d.replace("_", "/", 1)
+        rel = lambda p: os.path.relpath(p, night_dir) if p and os.path.isabs(p) and \
+            os.path.abspath(p).startswith(os.path.abspath(night_dir) + os.sep) else p
+        entry = {"status": res.get("status"), "error": res.get("error"), "culprit": None,
+                 "bisect_log": rel(os.path.join(bdir, d, "bisect.txt")), "confidence": res.get("confidence"),
+                 "candidates": res.get("candidates"), "steps": (b.get("timing") or {}).get("steps")}
+        cu = res.get("culprit")
+        if res.get("status") == "found" and cu:
+            entry["culprit"] = {"commit": cu.get("commit"), "subject": cu.get("subject"),
+                                "test": report_name(cu["test"]) if cu.get("test") else name,
+                                "reason": cu.get("reason"), "crash_title": cu.get("crash_title"),
+                                "log": rel(cu.get("log"))}
+        out[name] = entry
+    return out
+
+
+def report_name(path):
+    """suites/vm/mremap.c -> vm/mremap (vkci's test name)."""
+    parts = os.path.normpath(path).split(os.sep)
+    return parts[-1] if len(parts) < 2 else parts[-2] + "/" + os.path.splitext(parts[-1])[0]
+
+
 def compare_kernel(name, cur_dir, prev_dir):
     cur = load_outcomes(cur_dir)
     prev = load_outcomes(prev_dir) if prev_dir else None
     run = read_run(cur_dir)
     c = {"kernel": name, "commit": run.get("commit"), "status": run.get("status"),
-         "previous": prev is not None, "new_failures": [], "fixed": [], "still_failing": [],
+         "previous": prev is not None, "new_failures": [], "new_failure_details": [], "bisections": {},
+         "fixed": [], "still_failing": [],
          "flaky": [], "quarantined": [], "counts": {}, "coverage": None, "coverage_delta": None,
          "broken": None, "subtest_regressions": {}, "subtest_counts": {}}
     if cur is None:
@@ -294,7 +372,10 @@ def compare_kernel(name, cur_dir, prev_dir):
         c["broken"] = run.get("error") or f"no results (make exited {run.get('status')}; see make.log)"
         if prev:
             c["new_failures"].append(f"(kernel) {c['broken']}")
+            c["new_failure_details"].append({"test": "(kernel)", "now": "broken", "was": None, "culprit": None})
         return c
+    c["bisections"] = load_bisections(cur_dir, os.path.dirname(cur_dir))
+    c["bisect_note"] = run.get("bisect_note")
     for t, o in sorted(cur.items()):
         c["counts"][o] = c["counts"].get(o, 0) + 1
         was = (prev or {}).get(t)
@@ -305,6 +386,8 @@ def compare_kernel(name, cur_dir, prev_dir):
                 c["still_failing"].append(f"{t} ({o})")
             else:
                 c["new_failures"].append(f"{t} ({o}" + (f", was {was})" if was else ", new test)"))
+                c["new_failure_details"].append({"test": t, "now": o, "was": was,
+                                                 "culprit": (c["bisections"].get(t) or {}).get("culprit")})
         elif was in FAILING:
             c["fixed"].append(f"{t} ({was} -> {o})")
         if o == "flaky":
@@ -372,7 +455,12 @@ def text_summary(cmp):
         for key, title in SECTIONS:
             if k[key]:
                 lines.append(f"   {title}: {len(k[key])}")
-                lines += [f"     {t}" for t in k[key]]
+                for i, t in enumerate(k[key]):
+                    lines.append(f"     {t}")
+                    if key == "new_failures" and i < len(k.get("new_failure_details", [])):
+                        lines += ["       " + x for x in culprit_lines(k, k["new_failure_details"][i])]
+            if key == "new_failures" and k.get("bisect_note"):
+                lines.append(f"   not bisected: {k['bisect_note']}")
             if key == "new_failures" and k.get("subtest_regressions"):
                 regs = [r for rs in k["subtest_regressions"].values() for r in rs]
                 lines.append(f"   SUBTEST REGRESSIONS: {len(regs)} in {len(k['subtest_regressions'])} test(s)")
@@ -413,7 +501,11 @@ def html_summary(cmp):
         for key, title in SECTIONS:
             if k[key]:
                 out.append(f"<h3 style='color:{colour[key]}'>{e(title)} ({len(k[key])})</h3><ul>")
-                out += [f"<li>{e(t)}</li>" for t in k[key]]
+                for i, t in enumerate(k[key]):
+                    d = k.get("new_failure_details", [])[i] if key == "new_failures" and \
+                        i < len(k.get("new_failure_details", [])) else None
+                    extra = "<br>".join(e(x) for x in culprit_lines(k, d)) if d else ""
+                    out.append(f"<li>{e(t)}" + (f"<br><small>{extra}</small>" if extra else "") + "</li>")
                 out.append("</ul>")
             if key == "new_failures" and k.get("subtest_regressions"):
                 regs = [r for rs in k["subtest_regressions"].values() for r in rs]
@@ -423,6 +515,22 @@ def html_summary(cmp):
                 out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def culprit_lines(k, d):
+    """What the night's bisection found for one new failure (text lines)."""
+    c = d.get("culprit")
+    if c:
+        how = f"crash: {c['crash_title']}" if c.get("crash_title") else (c.get("reason") or "fails")
+        return [f"culprit: {(c.get('commit') or '')[:12]} {c.get('subject')}", f"  {how}"] + \
+            ([f"  log: {c['log']}"] if c.get("log") else [])
+    b = k.get("bisections", {}).get(d.get("test"))
+    if not b:
+        return []
+    if b.get("status") == "ambiguous":
+        return ["bisect: the first bad commit is one of " +
+                ", ".join(f"{x['commit'][:12]} {x['subject']}" for x in b.get("candidates") or [])]
+    return [f"bisect: {b.get('status')}: {b.get('error') or ''} ({b.get('bisect_log')})"]
 
 
 def write_summaries(cmp, dest):
@@ -460,6 +568,13 @@ def cmd_run(a):
         with open(os.path.join(kdir, "run.json"), "w", encoding="utf-8") as f:
             json.dump(rec, f, indent=1, sort_keys=True)
     cmp = compare(results, night)
+    if any(k.get("git") and k.get("bisect", cfg.get("bisect", True)) for k in kernels):
+        for kc in cmp["kernels"]:
+            k = next((x for x in kernels if x["name"] == kc["kernel"]), None)
+            if k and k.get("git") and k.get("bisect", cfg.get("bisect", True)) and kc["new_failures"]:
+                auto_bisect(cfg, k, os.path.join(ndir, k["name"]), cmp["previous"] and
+                            os.path.join(results, "nights", cmp["previous"], k["name"]), make_cmd, kc)
+        cmp = compare(results, night)
     print(write_summaries(cmp, ndir))
     say(f"summary: {ndir}/summary.txt, {ndir}/summary.html")
     return 1 if cmp["regressions"] else 0

@@ -85,10 +85,23 @@ try:
     with open(fake, "w") as f:
         f.write(f"""#!{sys.executable}
 import json, os, sys
+import subprocess
 a = dict(x.split("=", 1) for x in sys.argv[1:] if "=" in x)
 target = [x for x in sys.argv[1:] if "=" not in x][0]
+if target == "bisect":   # what make bisect leaves: BISECT_OUT/bisect.json
+    os.makedirs(a["BISECT_OUT"], exist_ok=True)
+    subj = subprocess.run(["git", "--git-dir", a["KERNEL"], "log", "-1", "--format=%s", a["BAD"]],
+                          capture_output=True, text=True).stdout.strip()
+    json.dump(sys.argv[1:], open(os.path.join(a["BISECT_OUT"], "argv.json"), "w"))
+    json.dump({{"tests": [a["TESTS"]], "timing": {{"steps": 1}}, "result": {{"status": "found", "confidence": 1.0,
+               "culprit": {{"commit": a["BAD"], "subject": subj, "test": a["TESTS"], "reason": "1 of 1 failed",
+                           "crash_title": None, "log": os.path.join(a["BISECT_OUT"], "console.log")}}}}}},
+              open(os.path.join(a["BISECT_OUT"], "bisect.json"), "w"))
+    sys.exit(0)
 res = open(os.path.join(a["KERNEL"], "RESULT")).read().strip()
-os.makedirs(a["OUT"], exist_ok=True)
+os.makedirs(os.path.join(a["OUT"], "tap", "suites", "vm"), exist_ok=True)
+for t in ("a", "b"):
+    open(os.path.join(a["OUT"], "tap", "suites", "vm", t + ".c"), "w").write("ok 1\\n1..1\\n")
 tests = {{"a": {{"outcome": res}}, "b": {{"outcome": "pass"}}}}
 json.dump({{"suites": {{"vm": {{"tests": tests}}}}}}, open(os.path.join(a["OUT"], "summary.json"), "w"))
 print("fake make", target, sys.argv[1:])
@@ -111,6 +124,21 @@ sys.exit(0 if res == "pass" else 2)
        r2.stdout, r2.stderr)
     res = os.path.join(tmp, "results", "nights")
     ok(sorted(os.listdir(res)) == ["2025-02-01", "2025-02-02"], "run: each night in its own dir")
+    with open(os.path.join(res, "2025-02-02", "compare.json")) as f:
+        k2 = json.load(f)["kernels"][0]
+    with open(os.path.join(res, "2025-02-01", "main", "run.json")) as f:
+        first = json.load(f)["commit"]
+    bargv = os.path.join(res, "2025-02-02", "main", "bisect", "vm_a", "argv.json")
+    with open(bargv) as f:
+        bargv = json.load(f)
+    ok({"GOOD=" + first, "BAD=" + head, "TESTS=suites/vm/a.c", "BISECT_WORKDIR=" + os.path.join(tmp, "cache", "src", "main"),
+        "KERNEL=" + os.path.join(tmp, "cache", "git", "main.git")} <= set(bargv),
+       "run: the new failure is bisected between the two nights' commits, in the night's checkout", bargv)
+    d = k2["new_failure_details"]
+    ok(len(d) == 1 and d[0]["test"] == "vm/a" and d[0]["culprit"]["commit"] == head and
+       d[0]["culprit"]["subject"] == "bad" and d[0]["culprit"]["log"] == "main/bisect/vm_a/console.log",
+       "compare.json: the new failure's culprit (commit, subject; log relative to the night)", d)
+    ok(f"culprit: {head[:12]} bad" in r2.stdout, "summary.txt names the culprit", r2.stdout)
     with open(os.path.join(res, "2025-02-02", "main", "run.json")) as f:
         rec = json.load(f)
     ok(rec["commit"] == head and "RETRIES=1" in rec["argv"] and "check" in rec["argv"],
