@@ -35,8 +35,8 @@ the coverage has lines of, as the file was when it was reported, so `patch`
 and `select` can tell whether a revision range's files are the ones measured.
 
 --per-test also keeps OUT/tests/SUITE/TEST.info and OUT/index.json: for each
-source file and line, which tests executed it, and which lines are
-instrumented at all. `who FILE:LINE` answers from that index, and says why
+source file and line, which tests executed it (a hex bit mask over the
+index's "tests"), and which lines are instrumented at all. `who FILE:LINE` answers from that index, and says why
 when no test is printed (file unknown, line not instrumented, not executed).
 
 `patch A..B --repo TREE` (make coverage DIFF=A..B): the lines the range adds
@@ -544,23 +544,28 @@ def report(a):
             write_info(cov, os.path.join(a.out, s + ".info"), s)
         times["tracefiles"] = time.monotonic() - t1
         if a.per_test:
-            index = {}
+            # index.json: per file and line, the tests that executed it as a
+            # bit mask over "tests" (hex), which keeps it small (a list of
+            # names per line made it ~100 MB for 60 tests, ~10 s to read)
+            names = sorted(k[5:] for k in tests)
+            masks = {}
             tdir = os.path.join(a.out, "tests")
             shutil.rmtree(tdir, ignore_errors=True)
-            for key in sorted(tests):
-                name = key[5:]
-                cov = covs[key]
+            for i, name in enumerate(names):
+                cov = covs["test:" + name]
                 os.makedirs(os.path.dirname(os.path.join(tdir, name)), exist_ok=True)
                 write_info(cov, os.path.join(tdir, name + ".info"), name.replace("/", "_"))
                 for f, (lines, _) in cov.items():
-                    rel = os.path.relpath(f, src)
+                    m = masks.setdefault(os.path.relpath(f, src), {})
                     for n, c in lines.items():
                         if c:
-                            index.setdefault(rel, {}).setdefault(str(n), []).append(name)
+                            m[n] = m.get(n, 0) | 1 << i
+            index = {rel: {str(n): "%x" % v for n, v in sorted(m.items())} for rel, m in masks.items() if m}
             instrumented = {os.path.relpath(f, src): ranges(lines) for f, (lines, _) in total.items()}
-            with open(os.path.join(a.out, "index.json"), "w") as f:
-                json.dump({"source": src, "lines": index, "instrumented": instrumented,
-                           "tests": sorted(k[5:] for k in tests)}, f)
+            with open(os.path.join(a.out, "index.json.tmp"), "w") as f:
+                json.dump({"format": "vkci-coverage-index/2", "source": src, "tests": names,
+                           "lines": index, "instrumented": instrumented}, f)
+            os.replace(os.path.join(a.out, "index.json.tmp"), os.path.join(a.out, "index.json"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(fmt_summary("boot", boot))
@@ -604,6 +609,19 @@ def load_index(out, what):
         return json.load(f)
 
 
+def tests_at(index, rel, line):
+    """The tests that executed rel:line, by name, from either index format
+    (vkci-coverage-index/2: a hex bit mask over index["tests"]; before it:
+    the list of names)."""
+    v = index["lines"].get(rel, {}).get(str(line))
+    if not v:
+        return []
+    if isinstance(v, list):
+        return v
+    m, names = int(v, 16), index.get("tests", [])
+    return [t for i, t in enumerate(names) if m >> i & 1]
+
+
 def who(a):
     """Which tests executed FILE:LINE (FILE relative to the kernel source, or
     absolute), from the per-test index of make coverage PER_TEST=1. Exit 0
@@ -616,7 +634,7 @@ def who(a):
     if os.path.isabs(file):
         file = os.path.relpath(os.path.realpath(file), index["source"])
     file = os.path.normpath(file)
-    tests = index["lines"].get(file, {}).get(line, [])
+    tests = tests_at(index, file, line)
     for t in tests:
         print(t)
     if tests:
@@ -807,7 +825,7 @@ def patch_data(a_):
                     if n in cov:
                         ld["count"] = cov[n]
                         if index is not None:
-                            ld["tests"] = index["lines"].get(path, {}).get(str(n), [])
+                            ld["tests"] = tests_at(index, path, n)
                     else:
                         ld["count"] = None    # not instrumented
                 hd["lines"].append(ld)
@@ -998,7 +1016,7 @@ def select(a):
         for n in sorted(lines):
             if not in_ranges(rs, n):
                 continue
-            tests = index["lines"].get(path, {}).get(str(n), [])
+            tests = tests_at(index, path, n)
             if tests:
                 chosen.update(tests)
             else:
