@@ -995,7 +995,8 @@ def select(a):
         blobs = {}
     inst = index.get("instrumented", {})
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    chosen, everything, unrun = set(), [], []
+    chosen, everything, unrun, every_boot = set(), [], [], 0
+    all_tests = set(index.get("tests", []))
     for f in range_diff(a.repo, old, new):
         path = f["path"]
         side = measured_side(a.repo, old, new, path, blobs) if blobs else ("new" if path in inst else None)
@@ -1019,11 +1020,15 @@ def select(a):
             tests = tests_at(index, path, n)
             if tests:
                 chosen.update(tests)
+                every_boot += set(tests) == all_tests
             else:
                 unrun.append("%s:%d" % (path, n))
     if everything:
         print("vkci: select: every test: %s" % "; ".join(everything), file=sys.stderr)
         chosen.update(index.get("tests", []))
+    if every_boot:
+        print("vkci: select: %d changed line(s) run in every test (the boot path, or code all of them use)"
+              % every_boot, file=sys.stderr)
     if unrun:
         print("vkci: select: no recorded test runs %s" % ", ".join(unrun[:20]) +
               (" (+%d more)" % (len(unrun) - 20) if len(unrun) > 20 else ""), file=sys.stderr)
