@@ -104,6 +104,10 @@ file=fs/ext4/fsmap.c
 saved=$(stat -c %y "$src/$file")
 tree_sum() { (cd "$src" && find . -path ./.git -prune -o -printf '%p %s %T@ %m\n' | LC_ALL=C sort | sha256sum); }
 content_sum() { (cd "$src" && find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum); }
+# the touch is seen by every test that reads this shared tree: they hold
+# "$src.test-lock" shared while they compare its state; this holds it alone
+exec 8>"$src.test-lock"
+flock -x 8
 csum_before=$(content_sum)
 touch "$src/$file"
 tsum_before=$(tree_sum)
@@ -125,6 +129,7 @@ is "$(tail -c +$((before + 1)) "$newlog" | grep '^  CC ' | grep -vc 'init/versio
 tail -c +$((before + 1)) "$newlog" | grep '^  CC ' | sed 's/^/# /' 
 is "$(tree_sum)" "$tsum_before" "source tree: no file added, removed or modified by the build"
 touch -d "$saved" "$src/$file"
+flock -u 8
 is "$(content_sum)" "$csum_before" "source tree: contents unchanged"
 if [ -f "$image" ] && [ -f "$payload" ]; then
 	out=$(VKCI_RUNDIR=$scratch/run "$VKCI" exec -k "$cache/kernels/$name/linux" -i "$image" -p "$payload" guest/pass 2>&1)

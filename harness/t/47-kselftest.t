@@ -26,12 +26,17 @@ tree_state() {
 	(cd "$src" && find . -path ./.git -prune -o -printf '%p %s %T@ %m\n' | sort | md5sum)
 	(cd "$sel" && find . -type f -print0 | sort -z | xargs -0 md5sum | md5sum)
 }
+# 40-build.t touches a file of this shared tree for a moment (and puts its
+# mtime back): hold the tests' shared lock while comparing states
+exec 8>"$src.test-lock"
+flock -s 8
 before=$(tree_state)
 # prctl's and uevent's Makefiles write their programs into the source dir
 out=$(ksft build prctl uevent 2>"$scratch/build.err"); rc=$?
 is "$rc" 0 "build: prctl and uevent build"
 like "$out" "^prctl +[0-9]+ programs" "build: prctl's programs listed"
 is "$(tree_state)" "$before" "build: the source tree is unchanged (listing, sizes, mtimes, contents)"
+flock -u 8
 # the interpreter itself, not a version manager's shim in front of it
 py=$(python3 -c 'import sys; print(sys.executable)')
 t0=$(date +%s%N)
