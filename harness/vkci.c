@@ -15,6 +15,7 @@
 #include "build.h"
 #include "diag.h"
 #include "instance.h"
+#include "kunit.h"
 #include "meta.h"
 #include "proc.h"
 #include "retry.h"
@@ -262,6 +263,8 @@ static int cmd_exec(int argc, char **argv)
 		default: exec_usage(); return EXIT_USAGE;
 		}
 	}
+	if (kunit_quiet_arg(extra, &nextra, 32) < 0)   /* kunit.enable=0 unless -a kunit.* (kunit.h) */
+		return EXIT_USAGE;
 	extra[nextra] = NULL;
 	if (optind >= argc) {
 		error("no test given");
@@ -269,6 +272,8 @@ static int cmd_exec(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (test_name(argv[optind], name, sizeof(name), src, sizeof(src)) < 0)
+		return EXIT_USAGE;
+	if (kunit_member(name, src, sizeof(src)) < 0)   /* kunit/SUITE: to ci/kunit.py (kunit.h) */
 		return EXIT_USAGE;
 	optind++;
 	if (optind < argc && !strcmp(argv[optind], "--"))
@@ -473,6 +478,8 @@ static int cmd_boot(int argc, char **argv)
 		default: write_str(2, usage); return EXIT_USAGE;
 		}
 	}
+	if (kunit_quiet_arg(extra, &nextra, 32) < 0)   /* kunit.enable=0 unless -a kunit.* (kunit.h) */
+		return EXIT_USAGE;
 	extra[nextra] = NULL;
 	if (optind != argc) {
 		write_str(2, usage);
@@ -735,6 +742,7 @@ static const struct command {
 	{ "exec", cmd_exec, "boot one throwaway vkernel for one test, print its TAP" },
 	{ "boot", cmd_boot, "a shell in a throwaway instance (same kernel, image, payload)" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
+	{ "crash", cmd_crash, "whether and how the kernel crashed in console logs, as JSON (kunit.h)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "list the commands" },
 };
