@@ -6,6 +6,9 @@
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
+#   make check-full                vm fs net, the default kselftest targets and every KUnit suite
+#   make check SUITES=kunit        the kernel's KUnit suites (kunit:GLOB[,GLOB]: some of them;
+#                                  TESTS=kunit/SUITE), on the KUnit variant of the kernel
 #   make kernel                    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make image payload harness     the pieces on their own
@@ -59,7 +62,7 @@ PAYLOAD     := $(B)/payload.img
 # C tests, and console scenarios (*.py: vkci exec hands them to python3).
 # SUITES words `kselftest` and `kselftest:T1,T2` select the kernel's own
 # selftests (ci/kselftest.py builds them; ci/selection.py resolves every name).
-SUITE_SRC   := $(foreach s,$(filter-out kselftest kselftest:%,$(SUITES)),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
+SUITE_SRC   := $(foreach s,$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
 ALL_SUITE_SRC := $(wildcard suites/*/*.c)
 # TESTS given by the user replaces SUITES (ci/selection.py checks every name)
 USER_TESTS  := $(if $(filter command line environment,$(origin TESTS)),$(TESTS))
@@ -74,17 +77,32 @@ TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter $(ALL_SUITE_SRC),$(
 LOCK        := build/.lock
 LOCKED      = mkdir -p build && flock $(LOCK)
 KSFT_RUNNER := build/guest/kselftest-run
+# KUnit: SUITES words `kunit` and `kunit:GLOB[,GLOB]`, TESTS words kunit/SUITE.
+# A run with KUnit suites boots the KUnit variant of the kernel (`vkci build
+# --variant kunit`: the fragments plus the tree's own kunitconfig, KUNITCONFIG=
+# to use another, and arch_uml.config, plus suites/kunit/kunit.config); its
+# KUnit instances boot the KUnit payload (the collector alone), ci/kunit.py
+# plans the groups (OUT/kunit.plan) and runs each suite as kunit/SUITE.
+KUNITCONFIG ?=
+WANT_KUNIT  := $(if $(USER_TESTS),$(filter kunit/%,$(USER_TESTS)),$(filter kunit kunit:%,$(SUITES)))
+KUNIT_COLLECT := build/guest/kunit-collect
+KUNIT_PAYLOAD := build/kunit/payload.img
 # the tree kselftest programs are built from: KSFT_SOURCE, else KERNEL when it
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
+.PHONY: kunit-payload kunit-test-kernel check-full
 .PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
+# With KUnit suites selected ($(WANT_KUNIT)): the KUnit variant (ci/kunit.py fragments).
+KUNIT_KFRAGS = kf=""; if test -n "$(WANT_KUNIT)" && test -d "$$k"; then \
+	kf=$$(python3 ci/kunit.py fragments $(if $(KUNITCONFIG),--kunitconfig "$(abspath $(KUNITCONFIG))") "$$k") || exit $$?; fi
 RESOLVE_KERNEL = k="$(KERNEL)"; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	$(KUNIT_KFRAGS); \
+	if test -d "$$k"; then k=$$($(VKCI) build $(if $(WANT_KUNIT),--variant kunit) $(addprefix -c ,$(KFRAGS)) $$kf "$$k") || exit $$?; \
 	elif ! test -f "$$k" || ! test -x "$$k"; then \
 		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
 	fi
@@ -114,6 +132,14 @@ $(AGENT): harness/guest/agent.c | build/guest
 # the runner of kselftest programs in the guest (on the payload, not the image)
 $(KSFT_RUNNER): images/kselftest-run.c | build/guest
 	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
+# the collector of KUnit results, alone on the KUnit instances' payload
+$(KUNIT_COLLECT): images/kunit-collect.c | build/guest
+	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
+kunit-payload: $(KUNIT_PAYLOAD)
+$(KUNIT_PAYLOAD): images/mkpayload.sh $(KUNIT_COLLECT)
+	rm -rf build/kunit/payload && mkdir -p build/kunit/payload/kunit-run
+	cp $(KUNIT_COLLECT) build/kunit/payload/kunit-run/collect
+	images/mkpayload.sh $@ build/kunit/payload
 image: $(IMAGE)
 $(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 	images/mkimage.sh $@ $(AGENT) $(BUSYBOX)
@@ -135,12 +161,23 @@ print-kfrags:
 	@echo $(KFRAGS)
 
 # the coverage variant of the kernel: its own cache KEY (make coverage)
+# With KUnit suites: the coverage variant gets the KUnit fragments too (its own KEY).
 RESOLVE_COVERAGE_KERNEL = k="$(KERNEL)"; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build --variant coverage $(addprefix -c ,$(KFRAGS) harness/coverage.config) "$$k") || exit $$?; \
+	$(KUNIT_KFRAGS); \
+	if test -d "$$k"; then k=$$($(VKCI) build --variant coverage $(addprefix -c ,$(KFRAGS) harness/coverage.config) $$kf "$$k") || exit $$?; \
 	else echo "vkci: make coverage needs KERNEL=<Linux source tree> (or none: the default source)" >&2; exit 2; fi
 coverage-kernel: deps harness
 	@$(RESOLVE_COVERAGE_KERNEL); echo "$$k"
+
+# the planted-faults KUnit kernel of harness/t/48-kunit.t: a test tree (the
+# KERNEL tree, or the default source, plus harness/t/kunit/vkci-planted-*.c;
+# hard links, in the cache) with KUnit and its own suites (make test builds it)
+kunit-test-kernel: deps harness
+	@src="$(KERNEL)"; test -d "$$src" || src=$$(ci/kernel-source.sh) || exit $$?; \
+	t="$${VKCI_CACHE:-$$HOME/.cache/vkci}/kunit-planted/$$(basename "$$src")"; \
+	mkdir -p "$$(dirname "$$t")" && harness/t/kunit/planted-tree.sh "$$src" "$$t" || exit 3; \
+	$(VKCI) build --variant kunit-planted -c harness/kernel.config -c harness/t/kunit/planted.config "$$t"
 
 # `make kernel` prints the vkernel binary a run would use (building it if needed)
 kernel: deps harness
@@ -157,7 +194,8 @@ LOCK_OUT = mkdir -p $(OUT) && exec 9>$(OUT)/.lock && flock -n 9 || { \
 # selected tests, re-packed when what goes on it changed.
 PLAN_RUN = plan=$$(python3 ci/selection.py plan --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) \
 		--build $(B) --stage $(OUT)/payload.d --meta $(abspath $(OUT))/kselftest.meta \
-		--runner $(KSFT_RUNNER)) || exit $$?; \
+		--runner $(KSFT_RUNNER) --kernel "$$k" --image $(IMAGE) --kunit-payload $(KUNIT_PAYLOAD) \
+		--out $(OUT) $(if $(filter 1,$(PER_TEST)),--kunit-singletons)) || exit $$?; \
 	if test -f $(OUT)/payload.manifest.new; then \
 		images/mkpayload.sh $(OUT)/payload.img $(OUT)/payload.d || exit 3; \
 		mv -f $(OUT)/payload.manifest.new $(OUT)/payload.manifest; fi
@@ -166,27 +204,38 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	archive=""; perl -MTAP::Harness::Archive -e1 2>/dev/null && archive="--archive $(OUT)/tap"; \
 	echo "vkci: kernel $$k" >&2; \
 	status=0; \
-	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
+	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state --kunit-plan $(OUT)/kunit.plan \
+		$(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
+	VKCI_KUNIT="$(abspath ci/kunit.py)" VKCI_KUNIT_PLAN="$(abspath $(OUT))/kunit.plan" \
 	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
+	t0=$$(date +%s.%N); \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
 		9>&- || status=$$?; \
+	echo "$$t0 $$(date +%s.%N)" > $(OUT)/prove-time; \
 	python3 ci/report.py $(OUT) 9>&- || true
 
 # The build products under the lock, then (OUT locked) the plan, the kernel, the run.
 BUILD_FOR_RUN = $(if $(filter kselftest%,$(SUITES) $(USER_TESTS)),$(LOCKED) ci/deps.sh kselftest || exit $$?;) \
 	python3 ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
-	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) || exit $$?
+	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) $(if $(WANT_KUNIT),$(KUNIT_PAYLOAD)) || exit $$?
+# the kernel before the plan: KUnit suites are listed by booting it
 check: deps
 	@$(BUILD_FOR_RUN)
 	@$(LOCK_OUT); \
-	$(PLAN_RUN); \
 	$(RESOLVE_KERNEL); \
+	$(PLAN_RUN); \
 	$(RUN_TESTS); \
 	exit $$status
+
+# everything: vkci's suites, the default kselftest targets and every KUnit
+# suite, in one run on the KUnit variant of the kernel (the other tests boot
+# it with kunit.enable=0: KUnit costs them nothing)
+check-full:
+	@$(MAKE) --no-print-directory check SUITES="vm fs net kselftest kunit"
 
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);
@@ -202,8 +251,8 @@ coverage: deps
 	@$(BUILD_FOR_RUN)
 	@$(LOCKED) $(MAKE) --no-print-directory $(T_PAYLOAD)
 	@$(LOCK_OUT); \
-	$(PLAN_RUN); \
 	$(RESOLVE_COVERAGE_KERNEL); \
+	$(PLAN_RUN); \
 	rm -rf $(OUT)/coverage; mkdir -p $(OUT)/coverage; \
 	st=$$(mktemp -d /dev/shm/vkci-cov.XXXXXX 2>/dev/null || mktemp -d) || exit 3; \
 	trap 'rm -rf "$$st"' EXIT; trap 'exit 130' INT TERM; mkdir "$$st/state"; \
@@ -272,11 +321,12 @@ fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
-test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN)
-	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
-		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
+test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN) $(KUNIT_PAYLOAD)
+	@ck=""; kk=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; \
+		kk=$$($(MAKE) -s --no-print-directory kunit-test-kernel) || exit $$?; fi; \
 	$(RESOLVE_KERNEL); \
-	VKCI_COVERAGE_KERNEL="$$ck" \
+	VKCI_COVERAGE_KERNEL="$$ck" VKCI_KUNIT_KERNEL="$$kk" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \

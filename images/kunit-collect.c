@@ -21,6 +21,7 @@
  *                    suites and cases it lists, from /dev/kmsg, as
  *                        # kunit-list SUITE  and  # kunit-list SUITE.CASE
  *
+ * The first line is always "# kunit-collect 1": the boot got this far.
  * Exit status: 0, or 1 with a "not ok" line saying what could not be read. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -311,6 +312,7 @@ int main(int argc, char **argv)
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# kunit-collect 1\n");   /* the host knows the boot got this far */
 	r = argc > 1 && !strcmp(argv[1], "list") ? list_mode() : collect();
 	fflush(stdout);
 	return r;
