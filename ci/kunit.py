@@ -57,16 +57,16 @@ in (`vkci crash` classifies each suite's piece of the console).
 Exit status of member: 0 passed or skipped, 1 failed or crashed, 3 the suite
 could not be run. Standard library only.
 """
-import argparse
 import fcntl
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
+# argparse, subprocess and tempfile are imported where they are used: most
+# members of a group only print what their group found, and start in a
+# fraction of the time without them
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FORMAT_PLAN = "vkci-kunit-plan/1"
@@ -323,6 +323,7 @@ def vkci_bin():
 
 
 def run_vkci(argv, env=None, timeout=None):
+    import subprocess
     r = subprocess.run([vkci_bin()] + argv, stdin=subprocess.DEVNULL, capture_output=True,
                        env=env, timeout=timeout)
     return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
@@ -603,6 +604,7 @@ def crash_scan(pieces):
     """[(text)] -> [crash dict or None] through `vkci crash` (console.c)."""
     if not pieces:
         return []
+    import tempfile
     with tempfile.TemporaryDirectory(prefix="vkci-kunit-") as d:
         paths = []
         for i, text in enumerate(pieces):
@@ -658,17 +660,30 @@ def analyze(suites, listing, stdout, console, result):
     seen = {s["suite"]: s for s in segs}
     reports, rerun = {}, []
     died = not collected           # the collector never ran: the boot did not end
-    running = [s for s in segs if s["end"] is None and s["suite"] in suites]
+    running = [s for s in segs if s["end"] is None]
     reason_i = result.get("reason") or "the instance failed (exit status %s)" % status
+
+    def after_end(c, s):
+        """Was the crash printed after the suite's own result line?"""
+        if s["end"] is None:
+            return False
+        line = (c.get("crash_line") or "").strip()
+        return any(l.strip() == line for l in clines[s["end"] + 1:s["stop"]])
+
     for suite in suites:
         rep = {"suite": suite, "crash": None}
-        c = crash_in.get(suite)
+        own = crash_in.get(suite)
+        s = seen.get(suite)
         if suite in results:
             j = judge(suite, results[suite])
             rep["judged"] = j
-            if c:
-                rep.update(outcome="crash", crash=c[0],
-                           reason="%s while the suite ran (the kernel went on)" % crash_title(c[0]))
+            if own:
+                rep.update(outcome="crash", crash=own[0], reason="%s %s (the kernel went on)" % (
+                    crash_title(own[0]), "after the suite's last case" if after_end(own[0], s)
+                    else "while the suite ran"))
+            elif boot_crash:
+                rep.update(outcome="crash", crash=boot_crash, reason="%s while booting, before the KUnit "
+                           "suites ran" % crash_title(boot_crash))
             elif j["failed"] or j["problems"]:
                 rep.update(outcome="fail", reason=(
                     "case failed: %s%s" % (j["first_failure"], " (and %d more)" % (j["failed"] - 1)
@@ -677,36 +692,37 @@ def analyze(suites, listing, stdout, console, result):
                 rep.update(outcome="skip", reason="skipped: %s" % j["skip_all"])
             else:
                 rep.update(outcome="pass", reason=None)
-            reports[suite] = rep
-            continue
-        if boot_crash and not segs:
-            rep.update(outcome="crash", crash=boot_crash,
-                       reason="%s while booting, before any KUnit suite ran" % crash_title(boot_crash))
-            reports[suite] = rep
-            continue
-        if died and suite in seen and seen[suite]["end"] is None:
-            s = seen[suite]
+        elif not died:
+            rep.update(outcome="infra", reason="the suite did not run in its instance "
+                       "(kunit.filter_glob did not select it, or it is gone from the kernel)")
+        elif s and s["end"] is None:
+            # the kernel died while this suite ran: it is to blame, in the
+            # case after the last one the console shows finished
             case_no = (s["last_case"][0] + 1) if s["last_case"] else 1
             cases = listing.get(suite, [])
             case = cases[case_no - 1] if 0 < case_no <= len(cases) else "case %d" % case_no
             rep["case"] = {"number": case_no, "name": case}
             rep["completed_cases"] = s["last_case"][0] if s["last_case"] else 0
-            if c:
-                rep.update(outcome="crash", crash=c[0],
-                           reason="%s in case %s: the kernel died" % (crash_title(c[0]), case))
+            if own:
+                rep.update(outcome="crash", crash=own[0],
+                           reason="%s in case %s: the kernel died" % (crash_title(own[0]), case))
             else:
                 rep.update(outcome="fail", reason="no result from case %s: the kernel stopped there "
                            "without a crash report (%s)" % (case, reason_i))
-            reports[suite] = rep
+        elif s and not running and own:
+            # every suite had finished; the crash that killed the kernel came
+            # after this one's cases
+            rep.update(outcome="crash", crash=own[0], reason="%s after the suite's last case: the kernel "
+                       "died" % crash_title(own[0]))
+        elif running or (segs and any(crash_in.values())):
+            rerun.append(suite)         # its results died with the kernel, not because of it
             continue
-        if died and (running or segs):
-            rerun.append(suite)         # its results died with the kernel
-            continue
-        if died:
-            rep.update(outcome="infra", reason="the instance did not boot: %s" % reason_i)
+        elif boot_crash and not segs:
+            rep.update(outcome="crash", crash=boot_crash,
+                       reason="%s while booting, before any KUnit suite ran" % crash_title(boot_crash))
         else:
-            rep.update(outcome="infra", reason="the suite did not run in its instance "
-                       "(kunit.filter_glob did not select it, or it is gone from the kernel)")
+            rep.update(outcome="infra", reason="the instance ended before its results were collected: %s"
+                       % reason_i)
         reports[suite] = rep
     note = "; ".join(collect_notes[:3]) if collect_notes else None
     return reports, rerun, times, note
@@ -747,6 +763,7 @@ class Runner:
         gcov = os.environ.get("VKCI_GCOV_DIR")
         gtmp = None
         if gcov:
+            import tempfile
             gtmp = tempfile.mkdtemp(prefix="kunit-gcov.", dir=os.path.dirname(os.path.abspath(gcov)))
             argv += ["-g", gtmp]
         t0 = time.monotonic()
@@ -1150,6 +1167,9 @@ def cmd_check(a):
 
 
 def main(argv):
+    if not argv and os.environ.get("VKCI_TEST", "").startswith("kunit/"):
+        return cmd_member(None)    # as vkci exec hands a kunit/SUITE test over
+    import argparse
     ap = argparse.ArgumentParser(prog="kunit.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("fragments")
@@ -1185,8 +1205,6 @@ def main(argv):
     p.add_argument("--expected")
     p.add_argument("--only-ran", action="store_true", help="compare only the suites that ran")
     p.add_argument("out")
-    if len(argv) == 0 and os.environ.get("VKCI_TEST", "").startswith("kunit/"):
-        argv = ["member"]          # as vkci exec hands a kunit/SUITE test over
     a = ap.parse_args(argv)
     return a.fn(a)
 
