@@ -206,12 +206,12 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	status=0; \
 	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state --kunit-plan $(OUT)/kunit.plan \
 		$(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
+	t0=$$(date +%s.%N); \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
 	VKCI_KUNIT="$(abspath ci/kunit.py)" VKCI_KUNIT_PLAN="$(abspath $(OUT))/kunit.plan" \
 	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
-	t0=$$(date +%s.%N); \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
 		9>&- || status=$$?; \
