@@ -625,15 +625,46 @@ def crash_scan(pieces):
     return res + [None] * (len(pieces) - len(res))
 
 
-def crash_title(c):
-    """"kernel panic in foo" from the fingerprint's first frame, else the line."""
+KUNIT_FRAMES = re.compile(r"^(kunit_|__kunit_|kthread$|ret_from_fork|new_thread_handler)")
+
+
+def crash_title(c, where=None):
+    """"kernel panic in foo" from the fingerprint's first frame (console.c's
+    choice, minus frames the excerpt shows at offset +0x0: the return address
+    of a call to a noreturn function such as panic() is the start of the
+    NEXT function, which then appears in the trace without a '?'). When
+    what is left is KUnit's own machinery, `where` (SUITE.CASE) names it;
+    without frames, the crash line does."""
     fp = c.get("crash_fingerprint") or ""
     kind = c.get("crash_kind") or "crash"
-    frames = fp.split(": ", 1)[1] if ": " in fp else ""
-    first = frames.split(" < ")[0].strip()
-    if first and re.match(r"^[A-Za-z0-9_.]+$", first):
-        return "%s in %s" % (kind, first)
+    frames = [f.strip() for f in (fp.split(": ", 1)[1] if ": " in fp else "").split(" < ") if f.strip()]
+    at0 = set()
+    for l in c.get("excerpt") or []:
+        m = re.match(r"^\s*(?:\[<[0-9a-f]+>\]\s*)?([A-Za-z0-9_.]+)\+0x0/", l)
+        if m:
+            at0.add(m.group(1))
+    frames = [f for f in frames if f not in at0 and re.match(r"^[A-Za-z0-9_.]+$", f)]
+    if frames and not KUNIT_FRAMES.match(frames[0]):
+        return "%s in %s" % (kind, frames[0])
+    if where:
+        return "%s in %s" % (kind, where)
+    if frames:
+        return "%s in %s" % (kind, frames[0])
     return "%s: %s" % (kind, (c.get("crash_line") or "").strip()[:160])
+
+
+def case_at(seg, clines, line, listing):
+    """The case of seg's suite that was running when `line` (a crash line)
+    was printed: one after the last case result before it; (number, name)."""
+    last = 0
+    for l in clines[seg["start"]:seg["stop"]]:
+        if line and l.strip() == line.strip():
+            break
+        r = RESULT_RE.match(l.lstrip(" "))
+        if r and len(l) - len(l.lstrip(" ")) == 4:
+            last = int(r.group(2))
+    cases = listing.get(seg["suite"], [])
+    return last + 1, cases[last] if last < len(cases) else "case %d" % (last + 1)
 
 
 def analyze(suites, listing, stdout, console, result):
@@ -674,16 +705,21 @@ def analyze(suites, listing, stdout, console, result):
         rep = {"suite": suite, "crash": None}
         own = crash_in.get(suite)
         s = seen.get(suite)
+        if own:
+            own = (dict(own[0]), own[1])
         if suite in results:
             j = judge(suite, results[suite])
             rep["judged"] = j
             if own:
+                late = after_end(own[0], s)
+                no, case = case_at(s, clines, own[0].get("crash_line"), listing)
+                own[0]["title"] = crash_title(own[0], "%s.%s" % (suite, case) if not late else suite)
                 rep.update(outcome="crash", crash=own[0], reason="%s %s (the kernel went on)" % (
-                    crash_title(own[0]), "after the suite's last case" if after_end(own[0], s)
-                    else "while the suite ran"))
+                    own[0]["title"], "after the suite's last case" if late else "while case %s ran" % case))
             elif boot_crash:
-                rep.update(outcome="crash", crash=boot_crash, reason="%s while booting, before the KUnit "
-                           "suites ran" % crash_title(boot_crash))
+                bc = dict(boot_crash, title=crash_title(boot_crash))
+                rep.update(outcome="crash", crash=bc, reason="%s while booting, before the KUnit "
+                           "suites ran" % bc["title"])
             elif j["failed"] or j["problems"]:
                 rep.update(outcome="fail", reason=(
                     "case failed: %s%s" % (j["first_failure"], " (and %d more)" % (j["failed"] - 1)
@@ -704,22 +740,25 @@ def analyze(suites, listing, stdout, console, result):
             rep["case"] = {"number": case_no, "name": case}
             rep["completed_cases"] = s["last_case"][0] if s["last_case"] else 0
             if own:
-                rep.update(outcome="crash", crash=own[0],
-                           reason="%s in case %s: the kernel died" % (crash_title(own[0]), case))
+                own[0]["title"] = crash_title(own[0], "%s.%s" % (suite, case))
+                rep.update(outcome="crash", crash=own[0], reason="%s%s: the kernel died" % (
+                    own[0]["title"], "" if own[0]["title"].endswith("." + case) else ", in case " + case))
             else:
                 rep.update(outcome="fail", reason="no result from case %s: the kernel stopped there "
                            "without a crash report (%s)" % (case, reason_i))
         elif s and not running and own:
             # every suite had finished; the crash that killed the kernel came
             # after this one's cases
+            own[0]["title"] = crash_title(own[0], suite)
             rep.update(outcome="crash", crash=own[0], reason="%s after the suite's last case: the kernel "
-                       "died" % crash_title(own[0]))
+                       "died" % own[0]["title"])
         elif running or (segs and any(crash_in.values())):
             rerun.append(suite)         # its results died with the kernel, not because of it
             continue
         elif boot_crash and not segs:
-            rep.update(outcome="crash", crash=boot_crash,
-                       reason="%s while booting, before any KUnit suite ran" % crash_title(boot_crash))
+            bc = dict(boot_crash, title=crash_title(boot_crash))
+            rep.update(outcome="crash", crash=bc,
+                       reason="%s while booting, before any KUnit suite ran" % bc["title"])
         else:
             rep.update(outcome="infra", reason="the instance ended before its results were collected: %s"
                        % reason_i)
@@ -738,7 +777,7 @@ class Runner:
         self.gdir = gdir
         self.listing = listing
         self.runs = 0
-        self.universe = list(listing)
+        self.universe = [s for s in listing if listing[s]]   # as make_plan's
 
     def timeout_s(self, suites, est):
         fixed = os.environ.get("VKCI_KUNIT_TIMEOUT")
@@ -770,6 +809,8 @@ class Runner:
         rc, out, err = run_vkci(argv + [COLLECT], env=kunit_env())
         secs = time.monotonic() - t0
         ldir = os.path.join(logroot, COLLECT)
+        with open(os.path.join(logroot, "vkci-exec.tap"), "w", encoding="utf-8") as f:
+            f.write(out)                # what vkci exec printed: `kunit.py replay` reads it
         try:
             with open(os.path.join(ldir, "result.json"), encoding="utf-8") as f:
                 result = json.load(f)
@@ -883,7 +924,7 @@ def report_for(suite, rep, plan):
         "subtests": j["subtests"] if j else
         ([{"id": str(rep["case"]["number"]), "name": rep["case"]["name"][:127], "outcome": "fail"}]
          if rep.get("case") else []),
-        "crash_kind": crash.get("crash_kind"), "crash_title": crash_title(crash) if crash else None,
+        "crash_kind": crash.get("crash_kind"), "crash_title": crash.get("title") or crash_title(crash) if crash else None,
         "crash_fingerprint": crash.get("crash_fingerprint"), "crash_line": crash.get("crash_line"),
         "start_unix_ms": res_i.get("start_unix_ms"),
         "duration_ms": round(us / 1000) if us is not None else res_i.get("duration_ms"),
@@ -994,9 +1035,18 @@ def cmd_member(a):
     info = plan["suites"].get(suite)
     if not info:
         die("KUnit suite '%s' is not in this run's plan '%s' (make check TESTS=%s)" % (suite, plan_path, test))
-    verdicts = run_group_once(plan, info["group"])
-    v = verdicts[suite]
-    lines, result, status = v["tap"], v["result"], v["exit"]
+    if info.get("group") is None:
+        why = "the suite has no cases in this kernel (KUnit runs such a suite only without kunit.filter_glob)"
+        lines, status = ["1..0 # SKIP " + why], 0
+        result = {"format": "vkci-result/2", "test": test, "kind": "kunit", "outcome": "skip",
+                  "exit_status": 0, "reason": why, "tests": {"planned": 0, "run": 0, "failed": 0},
+                  "plan": 0, "subtests": [], "kernel": plan["kernel"], "image": plan["image"],
+                  "payload": plan["payload"], "nodes": 1, "flaky": False, "quarantined": False, "attempt": 1,
+                  "attempts": [{"attempt": 1, "exit_status": 0, "outcome": "skip", "reason": why}],
+                  "kunit": None}
+    else:
+        v = run_group_once(plan, info["group"])[suite]
+        lines, result, status = v["tap"], v["result"], v["exit"]
     why = quarantine_reason(test)
     if why:
         lines, result, status = quarantine(lines, result, status, why)
@@ -1005,7 +1055,9 @@ def cmd_member(a):
     logs = os.environ.get("VKCI_LOG_DIR")
     if logs:
         d = os.path.join(logs, "kunit", suite)
-        keep_logs(result, d)
+        os.makedirs(d, exist_ok=True)
+        if result.get("kunit"):
+            keep_logs(result, d)
         write_atomic(os.path.join(d, "result.json"), json.dumps(result, indent=1) + "\n")
     return status
 
@@ -1024,11 +1076,19 @@ def make_plan(a):
     est = st["suites"]
     boot = st.get("boot_ms") or DEFAULT_BOOT_MS
     jobs = a.jobs or os.cpu_count() or 1
-    universe = list(listing)
+    # what a glob may select: the suites with cases (one without never runs
+    # under kunit.filter_glob, so a glob may match it freely)
+    universe = [s for s in listing if listing[s]]
+    # a suite without cases (its cases are compiled out here) never runs under
+    # kunit.filter_glob: the kernel drops a suite none of whose cases match
+    # (kunit_filter_glob_tests()); it is reported as skipped without a boot
+    empty = [s for s in chosen if not listing.get(s)]
+    runnable = [s for s in chosen if listing.get(s)]
     if a.singletons:
-        groups = [(literal(s), [s]) for s in chosen]
+        groups = [(literal(s), [s]) for s in runnable]
     else:
-        groups = choose_groups(list(chosen), universe, est, boot, jobs, key=lambda s: chosen.get(s))
+        groups = choose_groups(runnable, universe, est, boot, jobs, key=lambda s: chosen.get(s)) \
+            if runnable else []
     kdir = os.path.join(a.out, "kunit")
     shutil.rmtree(kdir, ignore_errors=True)
     os.makedirs(kdir)
@@ -1040,13 +1100,16 @@ def make_plan(a):
     for i, (glob, names) in enumerate(sorted(groups, key=lambda g: -sum(est.get(s, DEFAULT_EST_MS)
                                                                         for s in g[1]))):
         gid = "g%d" % (i + 1)
-        names = [s for s in universe if s in names]        # the kernel's order
+        names = [s for s in listing if s in names]         # the kernel's order
         e = boot + sum(est.get(s, DEFAULT_EST_MS) for s in names)
         plan["groups"][gid] = {"glob": glob, "test_glob": chosen[names[0]], "suites": names,
                                "estimate_ms": round(e, 1)}
         for s in names:
             plan["suites"][s] = {"group": gid}
             order.append(s)
+    for s in empty:
+        plan["suites"][s] = {"group": None}
+        order.append(s)
     write_atomic(os.path.join(a.out, "kunit.plan"), json.dumps(plan, indent=1) + "\n")
     return ["kunit/" + s for s in order], plan
 
@@ -1099,7 +1162,7 @@ def cmd_replay(a):
                                                                      j.get("skipped", 0)) if j else "cases=-",
                               " | " + r["reason"] if r.get("reason") else ""))
         if r.get("crash"):
-            print("%s crash_title %s" % (s, crash_title(r["crash"])))
+            print("%s crash_title %s" % (s, r["crash"].get("title") or crash_title(r["crash"])))
         if r.get("case"):
             print("%s case %d %s" % (s, r["case"]["number"], r["case"]["name"]))
     for s, us in sorted(times.items()):
@@ -1107,22 +1170,33 @@ def cmd_replay(a):
     return 0
 
 
+OUTCOME_WORDS = ("pass", "fail", "skip", "crash", "infra")
+
+
 def expected_counts(path):
-    """suites/kunit/expected.txt: 'SUITE PASS FAIL SKIP' lines (leaf cases)."""
+    """suites/kunit/expected.txt: 'SUITE PASS FAIL SKIP [OUTCOME]' lines: leaf
+    cases as kunit.py counts them, and optionally the suite's outcome (when
+    it is not what the counts say, e.g. crash)."""
     out = {}
+    if not os.path.isfile(path):
+        die("no expected counts file '%s'" % path)
     for n, line in enumerate(read(path).splitlines(), 1):
         w = line.split("#", 1)[0].split()
         if not w:
             continue
-        if len(w) != 4 or not all(x.isdigit() for x in w[1:]):
-            die("%s:%d: bad line (SUITE PASS FAIL SKIP)" % (path, n))
-        out[w[0]] = tuple(int(x) for x in w[1:])
+        if len(w) not in (4, 5) or not all(x.isdigit() for x in w[1:4]) or \
+                (len(w) == 5 and w[4] not in OUTCOME_WORDS):
+            die("%s:%d: bad line (SUITE PASS FAIL SKIP [%s])" % (path, n, "|".join(OUTCOME_WORDS)))
+        out[w[0]] = (tuple(int(x) for x in w[1:4]), w[4] if len(w) == 5 else None)
     return out
 
 
-def leaf_counts(subtests):
+def leaf_counts(subtests, outcome=None):
     """(pass, fail, skip) over the leaves, as kunit.py counts tests: a case
-    with parameters counts as its parameters, any other case as itself."""
+    with parameters counts as its parameters, any other case as itself, and
+    a suite without cases as itself (its outcome)."""
+    if not subtests and outcome:
+        return (int(outcome == "pass"), int(outcome not in ("pass", "skip")), int(outcome == "skip"))
     parents = {s["id"].rsplit(".", 1)[0] for s in subtests if "." in s["id"]}
     leaves = [s for s in subtests if s["id"] not in parents]
     return (sum(x["outcome"] == "pass" for x in leaves), sum(x["outcome"] == "fail" for x in leaves),
@@ -1140,7 +1214,7 @@ def run_counts(out):
                 r = json.load(f)
         except (OSError, ValueError):
             continue
-        res[s] = leaf_counts(r.get("subtests") or []) + (r.get("outcome"),)
+        res[s] = leaf_counts(r.get("subtests") or [], r.get("outcome")) + (r.get("outcome"),)
     return res
 
 
@@ -1154,11 +1228,13 @@ def cmd_check(a):
         e = exp.get(s)
         g = got.get(s)
         if g is None:
-            bad.append("%s: expected %s, did not run" % (s, "%d/%d/%d" % e))
+            bad.append("%s: expected %s, did not run" % (s, "%d/%d/%d" % e[0]))
         elif e is None:
-            bad.append("%s: not in the expected list (ran: %d/%d/%d)" % (s, g[0], g[1], g[2]))
-        elif e != g[:3]:
-            bad.append("%s: expected %d/%d/%d pass/fail/skip, got %d/%d/%d (%s)" % (s, *e, *g))
+            bad.append("%s: not in the expected list (ran: %d/%d/%d, %s)" % (s, *g))
+        elif e[0] != g[:3]:
+            bad.append("%s: expected %d/%d/%d pass/fail/skip, got %d/%d/%d (%s)" % (s, *e[0], *g))
+        elif e[1] and e[1] != g[3]:
+            bad.append("%s: expected outcome %s, got %s" % (s, e[1], g[3]))
     tot = [sum(x[i] for x in got.values()) for i in range(3)]
     print("kunit: %d suites, %d cases: %d pass, %d fail, %d skip" % (len(got), sum(tot), *tot))
     for b in bad:

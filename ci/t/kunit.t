@@ -213,7 +213,7 @@ is_((rg["outcome"], rg["crash_kind"], rg["crash_title"]), ("crash", "kernel warn
 is_((rk["outcome"], rk["crash_kind"], rk["crash_title"], rk["subtests"]),
     ("crash", "kernel panic", "kernel panic in fake_panics", [{"id": "2", "name": "k2", "outcome": "fail"}]),
     "kilo: the panic is its crash, in case k2 (the console's last case line + 1, named from the listing)")
-ok("Kernel panic - not syncing: fake planted panic" in res["kilo"][1] and "not ok 1 - kernel panic in fake_panics in "
+ok("Kernel panic - not syncing: fake planted panic" in res["kilo"][1] and "not ok 1 - kernel panic in fake_panics, in "
    "case k2" in res["kilo"][1], "kilo: its TAP says so, with the console excerpt", res["kilo"][1])
 is_(sorted(s for s in res if result(out1, s)["kunit"]["ran_again"]), ["alpha", "beta", "gamma", "memcpy", "mike", "zulu"],
     "after the panic, the suites that had finished and those never started ran again")
@@ -257,5 +257,19 @@ r = kpy(["plan", "--kernel", real_vkci, "--image", real_vkci, "--payload", real_
 plan3 = json.load(open(os.path.join(out2, "kunit.plan")))
 is_(sorted((g["glob"], g["test_glob"]) for g in plan3["groups"].values()), [("me*", "x2")],
     "kunit:SUITE_GLOB.CASE_GLOB: only suites with a matching case, the case glob kept")
+
+
+# ---- golden transcripts: a group's instance, its console, its verdicts ----------------
+cases = sorted(d for d in os.listdir(DATA) if os.path.isdir(os.path.join(DATA, d))) if os.path.isdir(DATA) else []
+for case in cases:
+    d = os.path.join(DATA, case)
+    suites = open(os.path.join(d, "suites")).read().split()
+    r = subprocess.run([sys.executable, os.path.join(TOP, "ci", "kunit.py"), "replay",
+                        "--stdout", os.path.join(d, "stdout"), "--console", os.path.join(d, "console.log"),
+                        "--result", os.path.join(d, "result.json"), "--listing", os.path.join(d, "listing")]
+                       + suites, capture_output=True, text=True)
+    want = open(os.path.join(d, "expected")).read()
+    is_(r.stdout, want, "golden %s: per-suite verdicts from one instance's transcript" % case)
+ok(len(cases) >= 2, "golden transcripts present (%d)" % len(cases))
 
 done()
