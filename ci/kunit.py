@@ -23,6 +23,7 @@ several suites per vkernel.
                        (what member computes), for tests and post-mortems
   kunit.py check  [--expected FILE] OUT
                        compare a run's per-suite case counts with the expected ones
+                       (suites/kunit/expected.txt); `counts OUT` prints a run's
 
 How a run goes. KUnit runs its suites while the kernel boots, before any
 userspace, and the only selection the kernel offers at boot is ONE glob,
@@ -836,10 +837,13 @@ class Runner:
         ({suite: report}, {suite: ms})."""
         done, times = {}, {}
         queue = [(glob, list(suites), False)]
+        # with a case glob the kernel runs (and numbers) only the matching cases
+        listing = {s: [c for c in cs if glob_match(test_glob, c)] for s, cs in self.listing.items()} \
+            if test_glob else self.listing
         while queue:
             g, names, alone = queue.pop(0)
             inst = self.instance(g, test_glob, names, est)
-            reps, rerun, t_us, note = analyze(names, self.listing, inst["stdout"], inst["console"],
+            reps, rerun, t_us, note = analyze(names, listing, inst["stdout"], inst["console"],
                                               inst["result"])
             for s, us in t_us.items():
                 times[s] = us / 1000.0
@@ -1242,6 +1246,14 @@ def cmd_check(a):
     return 1 if bad else 0
 
 
+def cmd_counts(a):
+    """A run's counts as expected.txt lines (to review before they replace it)."""
+    for s, (p, f, k, o) in sorted(run_counts(a.out).items()):
+        natural = "fail" if f else ("skip" if (p == 0 and k) else "pass")
+        print("%-24s %3d %3d %3d%s" % (s, p, f, k, "" if o == natural else "   " + o))
+    return 0
+
+
 def main(argv):
     if not argv and os.environ.get("VKCI_TEST", "").startswith("kunit/"):
         return cmd_member(None)    # as vkci exec hands a kunit/SUITE test over
@@ -1276,6 +1288,9 @@ def main(argv):
     p.add_argument("--listing")
     p.add_argument("--exit-status", type=int)
     p.add_argument("suites", nargs="+")
+    p = sub.add_parser("counts")
+    p.set_defaults(fn=cmd_counts)
+    p.add_argument("out")
     p = sub.add_parser("check")
     p.set_defaults(fn=cmd_check)
     p.add_argument("--expected")

@@ -257,6 +257,10 @@ r = kpy(["plan", "--kernel", real_vkci, "--image", real_vkci, "--payload", real_
 plan3 = json.load(open(os.path.join(out2, "kunit.plan")))
 is_(sorted((g["glob"], g["test_glob"]) for g in plan3["groups"].values()), [("me*", "x2")],
     "kunit:SUITE_GLOB.CASE_GLOB: only suites with a matching case, the case glob kept")
+res3 = members(out2, r.stdout.split())
+r3 = result(out2, "memcpy")
+is_((res3["memcpy"][0], [(x["id"], x["name"]) for x in r3["subtests"]], r3["kunit"]["filter_glob"]),
+    (0, [("1", "x2")], "me*.x2"), "kunit:m*.x2 runs only case x2 of memcpy (kunit.filter_glob=me*.x2)")
 
 
 # ---- golden transcripts: a group's instance, its console, its verdicts ----------------
