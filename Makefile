@@ -1,16 +1,21 @@
 # vkci - kernel CI with one throwaway vkernel per test.
 #
-#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs"]
+#   make check [KERNEL=<source tree or vkernel binary>] [KCONFIG=a,b] [SUITES="vm fs kselftest:timers"]
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
-#              [QUARANTINE=file]
+#              [QUARANTINE=file] [VARIANT=debug] [PANIC_ON_WARN=1]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
-#   make check-full                vm fs net, the default kselftest targets and every KUnit suite
+#   make check-full                make check with the default kselftest targets and every
+#                                  KUnit suite, then the reports of a real debug kernel and
+#                                  the planted KUnit faults (not in .ci/run)
 #   make check SUITES=kunit        the kernel's KUnit suites (kunit:GLOB[,GLOB]: some of them;
 #                                  TESTS=kunit/SUITE), on the KUnit variant of the kernel
-#   make kernel                    build (or find) the vkernel, print its path
+#   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
+#   make buildbot-local [WORKERS=2] [BUILDBOT_DIR=dir] [CONFIG=nightly.json]
+#                                  a Buildbot master + WORKERS workers on loopback,
+#                                  one night (ci/buildbot/), then stopped
 #   make image payload harness     the pieces on their own
 #
 # Exit status of make check: prove's (0 all passed, non-zero otherwise).
@@ -28,6 +33,13 @@ TCFLAGS  := -std=gnu11 -Wall -Wextra -Werror -O2 -static
 ifeq ($(SANITIZE),1)
 B        := build/asan
 HCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+VKCI     := $(B)/vkci
+else ifeq ($(PLATFORM),posix)
+# PLATFORM=posix: the driver with the POSIX fallback of harness/platform.c
+# (self-pipe signals, no inotify, prctl, close_range or /proc): the path a
+# BSD host takes, built and tested here
+B        := build/posix
+HCFLAGS  += -DVKCI_POSIX
 VKCI     := $(B)/vkci
 else
 B        := build
@@ -47,12 +59,37 @@ QUARANTINE ?= $(wildcard ci/quarantine.txt)
 # ready vkernel binary. Empty: Debian's linux-source-6.12, unpacked into the
 # cache by ci/kernel-source.sh and built once.
 KERNEL   ?=
-# kernel config fragments: the harness's, every suite's, and the user's
+# The backend (harness/backend.h): uml (User-Mode Linux) or qemu. Empty: a
+# source tree is built for uml, a kernel file is run by the backend it
+# belongs to (vkci tells a UML program from a bzImage).
+BACKEND  ?=
+KBACKEND := $(or $(BACKEND),uml)
+# kernel config fragments: the harness's, every suite's (each also for the
+# backend alone: kernel.BACKEND.config), and the user's
 comma    := ,
 KCONFIG  ?=
-KFRAGS   := harness/kernel.config $(wildcard suites/*/kernel.config) $(subst $(comma), ,$(KCONFIG))
+# VARIANT=NAME: the kernel variant NAME, built with `vkci build --variant NAME`
+# (its own cache KEY) and the fragment harness/NAME.config (and
+# harness/NAME.BACKEND.config when there is one) merged after the suites'
+# and before the user's KCONFIG= (which can so override it).
+# VARIANT=debug: KASAN, UBSAN, lockdep, ... (harness/debug.config).
+VARIANT  ?=
+VARIANT_FRAG := $(if $(VARIANT),harness/$(VARIANT).config)
+KFRAGS   := harness/kernel.config $(wildcard harness/kernel.$(KBACKEND).config) \
+	$(foreach f,$(wildcard suites/*/kernel.config),$(f) $(wildcard $(dir $(f))kernel.$(KBACKEND).config)) \
+	$(VARIANT_FRAG) $(if $(VARIANT),$(wildcard harness/$(VARIANT).$(KBACKEND).config)) \
+	$(subst $(comma), ,$(KCONFIG))
+# guest memory of each instance (a test's mem= metadata and -m still win):
+# the debug variant's KASAN quarantine, redzones and lockdep need more than
+# the default 128M (BENCHMARKS.md, "Debug variant")
+VARIANT_MEM_debug := 256M
+# PANIC_ON_WARN=1: a kernel WARNING panics the vkernel (panic_on_warn=1 on
+# the kernel command line, through VKCI_KERNEL_ARGS)
+PANIC_ON_WARN ?=
+KERNEL_ARGS := $(strip $(VKCI_KERNEL_ARGS) $(if $(filter 1,$(PANIC_ON_WARN)),panic_on_warn=1))
 
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
+HARNESS_LIBS := -ljansson
 HARNESS_HDR := $(wildcard harness/*.h)
 HARNESS_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,$(HARNESS_SRC))
 AGENT       := build/guest/vkci-init
@@ -87,22 +124,28 @@ KUNITCONFIG ?=
 WANT_KUNIT  := $(if $(USER_TESTS),$(filter kunit/%,$(USER_TESTS)),$(filter kunit kunit:%,$(SUITES)))
 KUNIT_COLLECT := build/guest/kunit-collect
 KUNIT_PAYLOAD := build/kunit/payload.img
+# the variant a run builds: kunit with KUnit suites (VARIANT=debug: debug-kunit)
+KVARIANT    := $(if $(WANT_KUNIT),$(if $(VARIANT),$(VARIANT)-kunit,kunit),$(VARIANT))
 # the tree kselftest programs are built from: KSFT_SOURCE, else KERNEL when it
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
-.PHONY: kunit-payload kunit-test-kernel check-full
-.PHONY: all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: kunit-payload kunit-test-kernel
+.PHONY: buildbot-local all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
 # With KUnit suites selected ($(WANT_KUNIT)): the KUnit variant (ci/kunit.py fragments).
 KUNIT_KFRAGS = kf=""; if test -n "$(WANT_KUNIT)" && test -d "$$k"; then \
-	kf=$$(python3 ci/kunit.py fragments $(if $(KUNITCONFIG),--kunitconfig "$(abspath $(KUNITCONFIG))") "$$k") || exit $$?; fi
+	kf=$$(python3 ci/kunit.py fragments --backend $(KBACKEND) $(if $(KUNITCONFIG),--kunitconfig "$(abspath $(KUNITCONFIG))") "$$k") || exit $$?; fi
 RESOLVE_KERNEL = k="$(KERNEL)"; \
+	if test -n "$(VARIANT)" && ! test -f "$(VARIANT_FRAG)"; then \
+		echo "vkci: unknown kernel variant '$(VARIANT)': no $(VARIANT_FRAG) (VARIANT=debug, or none)" >&2; exit 2; fi; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
 	$(KUNIT_KFRAGS); \
-	if test -d "$$k"; then k=$$($(VKCI) build $(if $(WANT_KUNIT),--variant kunit) $(addprefix -c ,$(KFRAGS)) $$kf "$$k") || exit $$?; \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(if $(KVARIANT),--variant $(KVARIANT)) $(addprefix -c ,$(KFRAGS)) $$kf "$$k") || exit $$?; \
+	elif test -n "$(VARIANT)"; then \
+		echo "vkci: VARIANT=$(VARIANT) needs a kernel source tree to build, not the ready vkernel '$$k' (unset VARIANT or set KERNEL=<source tree>)" >&2; exit 2; \
 	elif ! test -f "$$k" || ! test -x "$$k"; then \
 		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
 	fi
@@ -112,23 +155,24 @@ all: harness image payload
 deps:
 	@$(LOCKED) ci/deps.sh check
 test-deps:
-	@$(LOCKED) ci/deps.sh test
+	@$(LOCKED) sh -c "ci/deps.sh test && ci/deps.sh buildbot"
 
 # ---- the C driver --------------------------------------------------------
 harness: $(VKCI)
 $(B)/obj/%.o: harness/%.c $(HARNESS_HDR) | $(B)/obj
 	$(CC) $(HCFLAGS) -c -o $@ $<
 $(B)/vkci: harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
-	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
+	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ) $(HARNESS_LIBS)
 harness/vkci: harness/vkci.c $(HARNESS_OBJ) $(HARNESS_HDR)
-	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ)
+	$(CC) $(HCFLAGS) -o $@ harness/vkci.c $(HARNESS_OBJ) $(HARNESS_LIBS)
 $(B)/obj build/guest build/image:
 	mkdir -p $@
 
 # ---- guest agent and base image -----------------------------------------
 agent: $(AGENT)
-$(AGENT): harness/guest/agent.c | build/guest
-	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
+AGENT_SRC := harness/guest/agent.c harness/guest/job.c harness/guest/send.c harness/proto.c
+$(AGENT): $(AGENT_SRC) harness/guest/agent.h harness/proto.h | build/guest
+	$(CC) $(TCFLAGS) -o $@.tmp $(AGENT_SRC) && mv -f $@.tmp $@
 # the runner of kselftest programs in the guest (on the payload, not the image)
 $(KSFT_RUNNER): images/kselftest-run.c | build/guest
 	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
@@ -165,7 +209,7 @@ print-kfrags:
 RESOLVE_COVERAGE_KERNEL = k="$(KERNEL)"; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
 	$(KUNIT_KFRAGS); \
-	if test -d "$$k"; then k=$$($(VKCI) build --variant coverage $(addprefix -c ,$(KFRAGS) harness/coverage.config) $$kf "$$k") || exit $$?; \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) --variant coverage$(if $(WANT_KUNIT),-kunit) $(addprefix -c ,$(KFRAGS) $(wildcard harness/coverage.$(KBACKEND).config)) $$kf "$$k") || exit $$?; \
 	else echo "vkci: make coverage needs KERNEL=<Linux source tree> (or none: the default source)" >&2; exit 2; fi
 coverage-kernel: deps harness
 	@$(RESOLVE_COVERAGE_KERNEL); echo "$$k"
@@ -177,7 +221,7 @@ kunit-test-kernel: deps harness
 	@src="$(KERNEL)"; test -d "$$src" || src=$$(ci/kernel-source.sh) || exit $$?; \
 	t="$${VKCI_CACHE:-$$HOME/.cache/vkci}/kunit-planted/$$(basename "$$src")"; \
 	mkdir -p "$$(dirname "$$t")" && harness/t/kunit/planted-tree.sh "$$src" "$$t" || exit 3; \
-	$(VKCI) build --variant kunit-planted -c harness/kernel.config -c harness/t/kunit/planted.config "$$t"
+	$(VKCI) build -B uml --variant kunit-planted $(addprefix -c ,harness/kernel.config harness/kernel.uml.config harness/t/kunit/planted.config) "$$t"
 
 # `make kernel` prints the vkernel binary a run would use (building it if needed)
 kernel: deps harness
@@ -207,10 +251,12 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state --kunit-plan $(OUT)/kunit.plan \
 		$(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
 	t0=$$(date +%s.%N); \
-	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
+	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_BACKEND="$(BACKEND)" \
+	VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
 	VKCI_KUNIT="$(abspath ci/kunit.py)" VKCI_KUNIT_PLAN="$(abspath $(OUT))/kunit.plan" \
 	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
+	VKCI_KERNEL_ARGS="$(KERNEL_ARGS)" $(if $(VARIANT_MEM_$(VARIANT)),VKCI_MEM="$${VKCI_MEM:-$(VARIANT_MEM_$(VARIANT))}") \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
@@ -231,11 +277,6 @@ check: deps
 	$(RUN_TESTS); \
 	exit $$status
 
-# everything: vkci's suites, the default kselftest targets and every KUnit
-# suite, in one run on the KUnit variant of the kernel (the other tests boot
-# it with kunit.enable=0: KUnit costs them nothing)
-check-full:
-	@$(MAKE) --no-print-directory check SUITES="vm fs net kselftest kunit"
 
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);
@@ -277,6 +318,17 @@ merge-reports:
 	@test -n "$(DIRS)" || { echo "vkci: make merge-reports needs DIRS=\"out-1 out-2 ...\"" >&2; exit 2; }
 	python3 ci/report.py --merge $(DIRS) -o $(OUT)
 
+# ---- a Buildbot fleet on this machine ----------------------------------------
+# a master and WORKERS workers on 127.0.0.1, all state under BUILDBOT_DIR,
+# one night of CONFIG (ci/nightly.py's JSON), then stopped: exit status the
+# night's (0 no regression, 1 a regression, 3 incomplete, 4 the fleet failed)
+WORKERS      ?= 2
+BUILDBOT_DIR ?= $(or $(VKCI_CACHE),$(HOME)/.cache/vkci)/buildbot-local
+CONFIG       ?= ci/buildbot/local.example.json
+buildbot-local: deps
+	@ci/deps.sh buildbot
+	/usr/bin/python3 ci/buildbot/local.py --dir $(BUILDBOT_DIR) --workers $(WORKERS) --config $(CONFIG)
+
 # ---- the harness's own tests ------------------------------------------------
 T_GUEST_SRC := $(wildcard harness/t/guest/*.c)
 T_GUEST_BIN := $(patsubst harness/t/guest/%.c,$(B)/t/payload/guest/%,$(T_GUEST_SRC))
@@ -293,7 +345,11 @@ $(T_PAYLOAD): images/mkpayload.sh $(T_GUEST_BIN) $(T_XFER)
 test-payload: $(T_PAYLOAD)
 $(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ)
+	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_LIBS)
+# the crash triage of saved console logs, for 12-crash.t and ci/bench/triage.py
+$(B)/t/crashtitle: harness/t/crashtitle.c harness/console.c harness/console.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HCFLAGS) -o $@ harness/t/crashtitle.c harness/console.c
 $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -306,31 +362,45 @@ FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c transfer.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c transfer.c xfer_rx.c util.c diag.c proto.c)
 build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c verdict.c tap.c console.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c xfer_rx.c verdict.c tap.c console.c util.c diag.c proto.c)
 build/fuzz/fuzz_tap: harness/fuzz/fuzz_tap.c harness/tap.c harness/tap.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< harness/tap.c
+build/fuzz/fuzz_console: harness/fuzz/fuzz_console.c harness/console.c harness/console.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< harness/console.c
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c uml.c util.c diag.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c proto.c util.c diag.c)
 fuzzers: $(FUZZ_BIN)
 fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
-test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(FUZZ_BIN) $(KUNIT_PAYLOAD)
-	@ck=""; kk=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
-		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; \
-		kk=$$($(MAKE) -s --no-print-directory kunit-test-kernel) || exit $$?; fi; \
+test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN) $(KUNIT_PAYLOAD)
+	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
 	$(RESOLVE_KERNEL); \
-	VKCI_COVERAGE_KERNEL="$$ck" VKCI_KUNIT_KERNEL="$$kk" \
+	VKCI_COVERAGE_KERNEL="$$ck" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
+
+# make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
+# check with the default kselftest targets, then the tests that need the
+# debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list,
+# refcount, BUG, fault, hung-task and soft-lockup reports through LKDTM; the
+# debug kernel's cold build takes several times the default kernel's).
+check-full:
+	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
+	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
+	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
+	prove -j1 --timer harness/t/95-debug-kernel.t
 
 clean:
 	rm -rf $(B) $(VKCI) .prove

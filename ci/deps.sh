@@ -1,9 +1,12 @@
 #!/bin/sh
-# ci/deps.sh [check|coverage|test|kselftest|all] - install the Debian packages vkci needs,
-# only those that are missing. The only step that needs root (or sudo).
+# ci/deps.sh [check|coverage|test|kselftest|buildbot|all] - install the Debian
+# packages vkci needs, only those that are missing. The only step that needs
+# root (or sudo). buildbot: Buildbot's master and worker and Chromium (make
+# buildbot-local and the tests of the nightly page and the local fleet); not
+# part of "all".
 set -eu
 
-base="build-essential busybox-static e2fsprogs perl"
+base="build-essential busybox-static e2fsprogs perl libjansson-dev"
 check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils python3 python3-pexpect libtap-harness-archive-perl libtap-formatter-junit-perl"
 extra="lcov clang libclang-rt-14-dev"
 # kselftest (SUITES=kselftest...): the libraries the targets link statically,
@@ -15,6 +18,7 @@ check) want="$base $check" ;;
 coverage) want="$base $check lcov" ;;
 test) want="$base $check lcov clang libclang-rt-14-dev $kselftest" ;;
 kselftest) want="$base $check $kselftest" ;;
+buildbot) want="buildbot buildbot-worker chromium" ;;
 *) want="$base $check $extra $kselftest" ;;
 esac
 

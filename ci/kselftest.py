@@ -41,7 +41,6 @@ are suggested), 3 infrastructure (cache not writable, headers do not build).
 Standard library only.
 """
 import argparse
-import difflib
 import fcntl
 import hashlib
 import json
@@ -124,12 +123,15 @@ def kernel_version(src):
 
 
 def compiler():
+    """The compiler's identity for the cache key: its resolved path, size and
+    mtime (a package update changes them), without running it."""
     cc = os.environ.get("CC") or "gcc"
-    try:
-        r = subprocess.run([cc, "--version"], capture_output=True, text=True)
-        return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else cc
-    except OSError:
+    path = shutil.which(cc)
+    if not path:
         die("compiler '%s' not found (apt-get install build-essential, or make deps)" % cc, 3)
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    return "%s %d %d" % (real, st.st_size, st.st_mtime_ns)
 
 
 def tree_targets(src):
@@ -172,6 +174,7 @@ def resolve_targets(src, names):
         for t in (default_targets()[0] if name == "default" else [name]):
             t = t.strip("/")
             if t not in known:
+                import difflib
                 close = difflib.get_close_matches(t, known, n=3, cutoff=0.5)
                 die("no kselftest target '%s' in %s (%s)" % (
                     t, src, "closest: " + ", ".join(close) if close else "see: ci/kselftest.py targets"))
@@ -440,20 +443,36 @@ def link_tree(src, dst):
 
 
 def expected_outcomes(path=None):
-    """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...] [reason]'
-    lines; OUTCOME is pass, skip, xfail (fails on UML: run, reported as an
-    expected failure with the reason) or fail. Returns {test: (outcomes, reason)}."""
+    """suites/kselftest/expected.txt: 'TARGET/PROGRAM OUTCOME[|OUTCOME...]
+    [config=A,B] [timeout=S] [reason]' lines; OUTCOME is pass, skip, xfail
+    (fails on UML: run, reported as an expected failure with the reason),
+    fail or crash (alternatives of an xfail: a kernel crash is never hidden); config= names kernel options the program needs (vkci exec skips it,
+    without booting, on a kernel without them); timeout= replaces the target's
+    (a program that hangs on UML). Returns {test: (outcomes, reason, config, timeout)}."""
     path = path or os.path.join(SUITE, "expected.txt")
     out = {}
     for n, line in enumerate(read(path).splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         words = line.split(None, 2)
-        if len(words) < 2 or not all(o in ("pass", "skip", "xfail", "fail") for o in words[1].split("|")):
-            die("%s:%d: bad line (TARGET/PROGRAM pass|skip|xfail|fail [reason])" % (path, n))
+        if len(words) < 2 or not all(o in ("pass", "skip", "xfail", "fail", "crash") for o in words[1].split("|")):
+            die("%s:%d: bad line (TARGET/PROGRAM pass|skip|xfail|fail|crash [reason])" % (path, n))
         if "xfail" in words[1].split("|") and len(words) < 3:
             die("%s:%d: an expected failure needs its reason" % (path, n))
-        out[words[0]] = (words[1].split("|"), words[2].strip() if len(words) > 2 else "")
+        why = words[2].strip() if len(words) > 2 else ""
+        config, timeout = "", None
+        while re.match(r"(config|timeout)=\S*( |$)", why):
+            word, _, why = why.partition(" ")
+            why = why.strip()
+            if word.startswith("config="):
+                config = word[7:]
+                if not re.fullmatch(r"[A-Z0-9_]+(,[A-Z0-9_]+)*", config):
+                    die("%s:%d: bad config=%s (e.g. config=FUSE_FS,UNIX_DIAG)" % (path, n, config))
+            elif word[8:].isdigit() and int(word[8:]) > 0:
+                timeout = int(word[8:])
+            else:
+                die("%s:%d: bad %s (timeout=SECONDS)" % (path, n, word))
+        out[words[0]] = (words[1].split("|"), why, config, timeout)
     return out
 
 
@@ -502,9 +521,10 @@ def stage(cache, targets, states, dest, meta_path, runner):
         for p in st["programs"]:
             os.makedirs(os.path.join(entries, t), exist_ok=True)
             os.symlink(GUEST_RUNNER, os.path.join(entries, t, p))
-            want, why = expected.get("%s/%s" % (t, p), ([], ""))
-            meta.append("kselftest/%s/%s timeout=%d%s%s" % (t, p, tmo, " mem=" + o["mem"] if "mem" in o else "",
-                                                             " xfail=" + why if want == ["xfail"] else ""))
+            want, why, config, ptmo = expected.get("%s/%s" % (t, p), ([], "", "", None))
+            meta.append("kselftest/%s/%s timeout=%d%s%s%s" % (
+                t, p, ptmo or tmo, " mem=" + o["mem"] if "mem" in o else "", " config=" + config if config else "",
+                " xfail=" + why if "xfail" in want else ""))
             lst.append("%s:%s" % (t, p))
     # the tree's own runner over all of them in one vkernel (ci/bench/kselftest.py)
     os.makedirs(os.path.join(entries, "all"), exist_ok=True)
@@ -588,6 +608,14 @@ def run_outcomes(out):
         if o == "fail" and r.get("quarantined"):
             o = "xfail"
         res[name] = o
+    # skipped without a boot (a kernel without the program's config=): no
+    # result.json, only the TAP prove saved
+    tap = os.path.join(out, "tap", "kselftest")
+    for root, dirs, files in os.walk(tap):
+        for f in files:
+            name = os.path.relpath(os.path.join(root, f), tap)
+            if name not in res and read(os.path.join(root, f)).startswith("1..0 # SKIP"):
+                res[name] = "skip"
     return res
 
 
@@ -619,7 +647,7 @@ def cmd_check(a):
                                             g["pass"], g["skip"], g["xfail"], g["fail"],
                                             " (%d)" % g["other"] if g["other"] else ""))
         for k in sorted(set(exp) | set(ran)):
-            want = exp.get(k, (["(not listed)"], ""))[0]
+            want = exp.get(k, (["(not listed)"], "", "", None))[0]
             have = ran.get(k, "(did not run)")
             if have not in want:
                 bad.append("%s: expected %s, got %s" % (k, "|".join(want), have))
@@ -640,7 +668,8 @@ def cmd_expect(a):
     got = run_outcomes(a.out)
     for k in sorted(set(got) | set(cur)):
         o = got.get(k)
-        want, why = cur.get(k, ([], ""))
+        want, why, config, ptmo = cur.get(k, ([], "", "", None))
+        why = " ".join(x for x in ("config=" + config if config else "", "timeout=%d" % ptmo if ptmo else "", why) if x)
         if o is None:
             o = "|".join(want)
         elif o in ("fail", "crash", "infra", "xfail"):

@@ -70,6 +70,8 @@ import time
 # fraction of the time without them
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "harness"))
+import vkciresult  # noqa: E402  (the result.json format, harness/RESULT.md)
 FORMAT_PLAN = "vkci-kunit-plan/1"
 COLLECT = "kunit-run/collect"        # the collector's name on the KUnit payload
 DEFAULT_EST_MS = 100                 # a suite never timed (most take a few ms)
@@ -299,7 +301,10 @@ def choose_groups(selected, universe, est, boot_ms, jobs, key=None):
 
 # ---- the KUnit kernel and its suites -------------------------------------------
 
-def fragments(src, kunitconfig=None):
+def fragments(src, kunitconfig=None, backend="uml"):
+    if backend != "uml":
+        die("KUnit suites run on the uml backend only (its kunitconfig is arch_uml.config): "
+            "BACKEND=%s cannot build the KUnit variant (unset BACKEND)" % backend)
     kdir = os.path.join(src, "tools", "testing", "kunit", "configs")
     kc = kunitconfig or os.path.join(kdir, "default.config")
     uml = os.path.join(kdir, "arch_uml.config")
@@ -629,29 +634,32 @@ def crash_scan(pieces):
 KUNIT_FRAMES = re.compile(r"^(kunit_|__kunit_|kthread$|ret_from_fork|new_thread_handler)")
 
 
+def title_fingerprint(title):
+    """console.c's crash_title_fingerprint(): FNV-1a (64 bits) of the title."""
+    h = 0xcbf29ce484222325
+    for b in title.encode("utf-8", "replace"):
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % h
+
+
 def crash_title(c, where=None):
-    """"kernel panic in foo" from the fingerprint's first frame (console.c's
-    choice, minus frames the excerpt shows at offset +0x0: the return address
-    of a call to a noreturn function such as panic() is the start of the
-    NEXT function, which then appears in the trace without a '?'). When
-    what is left is KUnit's own machinery, `where` (SUITE.CASE) names it;
-    without frames, the crash line does."""
-    fp = c.get("crash_fingerprint") or ""
-    kind = c.get("crash_kind") or "crash"
-    frames = [f.strip() for f in (fp.split(": ", 1)[1] if ": " in fp else "").split(" < ") if f.strip()]
-    at0 = set()
-    for l in c.get("excerpt") or []:
-        m = re.match(r"^\s*(?:\[<[0-9a-f]+>\]\s*)?([A-Za-z0-9_.]+)\+0x0/", l)
-        if m:
-            at0.add(m.group(1))
-    frames = [f for f in frames if f not in at0 and re.match(r"^[A-Za-z0-9_.]+$", f)]
-    if frames and not KUNIT_FRAMES.match(frames[0]):
-        return "%s in %s" % (kind, frames[0])
-    if where:
-        return "%s in %s" % (kind, where)
-    if frames:
-        return "%s in %s" % (kind, frames[0])
-    return "%s: %s" % (kind, (c.get("crash_line") or "").strip()[:160])
+    """console.c's title of the crash ("KIND in FUNCTION", `vkci crash`).
+    When FUNCTION is KUnit's own machinery (a case's kthread shows only
+    KUnit's frames) or unknown, `where` (SUITE.CASE) names it instead."""
+    t = (c.get("crash_title") or "").strip()
+    if not t:
+        t = "%s: %s" % (c.get("crash_kind") or "crash", (c.get("crash_line") or "").strip()[:160])
+    head, sep, func = t.rpartition(" in ")
+    if where and (not sep or KUNIT_FRAMES.match(func.strip()) or func.strip() in ("", "?")):
+        return "%s in %s" % (head if sep else t, where)
+    return t
+
+
+def retitle(c, title):
+    """The crash dict c under a (KUnit-specific) title, its fingerprint the title's."""
+    c["title"] = title
+    c["crash_fingerprint"] = title_fingerprint(title)
+    return c
 
 
 def case_at(seg, clines, line, listing):
@@ -714,11 +722,11 @@ def analyze(suites, listing, stdout, console, result):
             if own:
                 late = after_end(own[0], s)
                 no, case = case_at(s, clines, own[0].get("crash_line"), listing)
-                own[0]["title"] = crash_title(own[0], "%s.%s" % (suite, case) if not late else suite)
+                retitle(own[0], crash_title(own[0], "%s.%s" % (suite, case) if not late else suite))
                 rep.update(outcome="crash", crash=own[0], reason="%s %s (the kernel went on)" % (
                     own[0]["title"], "after the suite's last case" if late else "while case %s ran" % case))
             elif boot_crash:
-                bc = dict(boot_crash, title=crash_title(boot_crash))
+                bc = retitle(dict(boot_crash), crash_title(boot_crash))
                 rep.update(outcome="crash", crash=bc, reason="%s while booting, before the KUnit "
                            "suites ran" % bc["title"])
             elif j["failed"] or j["problems"]:
@@ -741,7 +749,7 @@ def analyze(suites, listing, stdout, console, result):
             rep["case"] = {"number": case_no, "name": case}
             rep["completed_cases"] = s["last_case"][0] if s["last_case"] else 0
             if own:
-                own[0]["title"] = crash_title(own[0], "%s.%s" % (suite, case))
+                retitle(own[0], crash_title(own[0], "%s.%s" % (suite, case)))
                 rep.update(outcome="crash", crash=own[0], reason="%s%s: the kernel died" % (
                     own[0]["title"], "" if own[0]["title"].endswith("." + case) else ", in case " + case))
             else:
@@ -750,14 +758,14 @@ def analyze(suites, listing, stdout, console, result):
         elif s and not running and own:
             # every suite had finished; the crash that killed the kernel came
             # after this one's cases
-            own[0]["title"] = crash_title(own[0], suite)
+            retitle(own[0], crash_title(own[0], suite))
             rep.update(outcome="crash", crash=own[0], reason="%s after the suite's last case: the kernel "
                        "died" % own[0]["title"])
         elif running or (segs and any(crash_in.values())):
             rerun.append(suite)         # its results died with the kernel, not because of it
             continue
         elif boot_crash and not segs:
-            bc = dict(boot_crash, title=crash_title(boot_crash))
+            bc = retitle(dict(boot_crash), crash_title(boot_crash))
             rep.update(outcome="crash", crash=bc,
                        reason="%s while booting, before any KUnit suite ran" % bc["title"])
         else:
@@ -813,9 +821,8 @@ class Runner:
         with open(os.path.join(logroot, "vkci-exec.tap"), "w", encoding="utf-8") as f:
             f.write(out)                # what vkci exec printed: `kunit.py replay` reads it
         try:
-            with open(os.path.join(ldir, "result.json"), encoding="utf-8") as f:
-                result = json.load(f)
-        except (OSError, ValueError):
+            result = vkciresult.load(os.path.join(ldir, "result.json"))
+        except vkciresult.ResultError:
             result = {"exit_status": rc, "reason": "vkci exec wrote no result.json: " + err.strip()[-300:]}
         result["exit_status"] = rc
         console = read(os.path.join(ldir, "console.log"))
@@ -871,7 +878,10 @@ class Runner:
 # ---- each suite's report: TAP for prove, result.json ---------------------------------
 
 def quarantine_reason(test):
-    """The known-flaky list (VKCI_QUARANTINE) names this test: its path, else None."""
+    """The known-flaky list (VKCI_QUARANTINE) names this test (or vkci exec
+    --quarantined): the list's path, else None."""
+    if os.environ.get("VKCI_KUNIT_QUARANTINED"):
+        return os.environ["VKCI_KUNIT_QUARANTINED"]
     path = os.environ.get("VKCI_QUARANTINE")
     if not path:
         return None
@@ -920,7 +930,7 @@ def report_for(suite, rep, plan):
     crash = rep.get("crash") or {}
     us = rep.get("time_us")
     result = {
-        "format": "vkci-result/2", "test": "kunit/" + suite, "kind": "kunit",
+        "format": vkciresult.FORMAT, "test": "kunit/" + suite, "kind": "kunit", "backend": "uml",
         "outcome": outcome, "exit_status": status, "reason": rep.get("reason"),
         "tests": {"planned": j["plan"] if j and j["plan"] is not None else -1,
                   "run": j["run"] if j else 0, "failed": j["failed"] if j else 0},
@@ -937,7 +947,9 @@ def report_for(suite, rep, plan):
         "console_log": None, "serial_log": None,
         "instance_dir_kept": res_i.get("instance_dir_kept"),
         "flaky": False, "quarantined": False, "attempt": 1,
-        "attempts": [{"attempt": 1, "exit_status": status, "outcome": outcome, "reason": rep.get("reason")}],
+        "attempts": [{"attempt": 1, "exit_status": status, "outcome": outcome, "reason": rep.get("reason"),
+                      "crash_title": crash.get("title") if crash else None,
+                      "crash_fingerprint": crash.get("crash_fingerprint") if crash else None, "log_dir": None}],
         "kunit": {"filter_glob": inst["glob"], "suites_in_instance": len(inst["suites"]),
                   "instance_seconds": round(inst["seconds"], 3), "instance_exit_status": inst["rc"],
                   "instance_log_dir": inst["logdir"], "suite_us": us,
@@ -1042,7 +1054,7 @@ def cmd_member(a):
     if info.get("group") is None:
         why = "the suite has no cases in this kernel (KUnit runs such a suite only without kunit.filter_glob)"
         lines, status = ["1..0 # SKIP " + why], 0
-        result = {"format": "vkci-result/2", "test": test, "kind": "kunit", "outcome": "skip",
+        result = {"format": vkciresult.FORMAT, "test": test, "kind": "kunit", "backend": "uml", "outcome": "skip",
                   "exit_status": 0, "reason": why, "tests": {"planned": 0, "run": 0, "failed": 0},
                   "plan": 0, "subtests": [], "kernel": plan["kernel"], "image": plan["image"],
                   "payload": plan["payload"], "nodes": 1, "flaky": False, "quarantined": False, "attempt": 1,
@@ -1139,7 +1151,7 @@ def cmd_list(a):
 
 
 def cmd_fragments(a):
-    for f in fragments(os.path.realpath(a.src), a.kunitconfig):
+    for f in fragments(os.path.realpath(a.src), a.kunitconfig, a.backend):
         print("-c %s" % f)
     return 0
 
@@ -1263,6 +1275,7 @@ def main(argv):
     p = sub.add_parser("fragments")
     p.set_defaults(fn=cmd_fragments)
     p.add_argument("--kunitconfig")
+    p.add_argument("--backend", default="uml")
     p.add_argument("src")
     for name, fn in (("list", cmd_list), ("plan", cmd_plan)):
         p = sub.add_parser(name)

@@ -48,7 +48,10 @@ import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAILING = ("fail", "crash", "infra")
+sys.path.insert(0, os.path.join(TOP, "harness"))
+import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
+
+FAILING = vkciresult.FAILING
 
 
 class ConfigError(Exception):
@@ -358,6 +361,16 @@ def write_summaries(cmp, dest):
     return text
 
 
+def write_page(results, night):
+    """The nightly page (ci/nightpage.py): NIGHT/index.html and nights/index.html."""
+    try:
+        import nightpage
+        page, _ = nightpage.write_pages(results, night)
+        say(f"page: {page}")
+    except (ImportError, OSError, ValueError) as e:
+        say(f"cannot write the nightly page: {e}")
+
+
 # ---- commands -------------------------------------------------------------------
 
 def cmd_run(a):
@@ -384,6 +397,7 @@ def cmd_run(a):
     cmp = compare(results, night)
     print(write_summaries(cmp, ndir))
     say(f"summary: {ndir}/summary.txt, {ndir}/summary.html")
+    write_page(results, night)
     return 1 if cmp["regressions"] else 0
 
 
@@ -399,6 +413,8 @@ def cmd_compare(a):
         return 2
     cmp = compare(results, night, a.previous)
     print(write_summaries(cmp, a.out or os.path.join(results, "nights", night)))
+    if not a.out:
+        write_page(results, night)
     return 1 if cmp["regressions"] else 0
 
 

@@ -35,7 +35,11 @@ import sys
 import tarfile
 import time
 
-RESULTS = ("pass", "fail", "skip", "crash", "infra", "flaky", "quarantined", "xfail")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "harness"))
+import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
+
+RESULTS = vkciresult.BUCKETS
+# "xfail" (an expected failure, kselftest's expected.txt) appears only in runs that have one
 
 
 def expected_failures(out):
@@ -62,10 +66,10 @@ def load_results(out):
         if "result.json" in files:
             path = os.path.join(root, "result.json")
             try:
-                with open(path, encoding="utf-8") as f:
-                    results.append(json.load(f))
-            except (OSError, ValueError) as e:
-                print(f"report: skipping unreadable '{path}': {e}", file=sys.stderr)
+                results.append(vkciresult.load(path))
+            except vkciresult.ResultError as e:
+                print(f"report: skipping {e} (written by another vkci? run make check again)",
+                      file=sys.stderr)
     return sorted(results, key=lambda r: r.get("test", ""))
 
 
@@ -77,38 +81,46 @@ def summarize(results, xfail=None):
         test = r.get("test", "?/?")
         suite, _, name = test.partition("/")
         s = suites.setdefault(suite, {"summary": dict.fromkeys(RESULTS, 0), "tests": {}})
-        outcome = r.get("outcome", "infra")
         # one bucket per test: a quarantined test counts only as quarantined
         # an expected failure (kselftest xfail=, reported as TODO) that failed as
         # expected counts as xfail; crashing or passing shows as what it was
+        outcome = r.get("outcome", "infra")
         if r.get("quarantined") and test in xfail:
             bucket = "xfail" if outcome == "fail" else outcome
         else:
-            bucket = "quarantined" if r.get("quarantined") else outcome
+            bucket = vkciresult.bucket(r)
         s["summary"][bucket] = s["summary"].get(bucket, 0) + 1
         s["tests"][name] = {k: r.get(k) for k in (
             "outcome", "reason", "exit_status", "duration_ms", "tests", "crash_kind",
-            "crash_fingerprint", "console_log", "instance_dir_kept", "nodes")}
+            "crash_title", "crash_fingerprint", "crash_others", "console_log",
+            "instance_dir_kept", "nodes")}
         if test in xfail:
             s["tests"][name]["expected_failure"] = xfail[test]
-        # KTAP subtests and plan, when result.json has them (vkci-result/2)
+        # KTAP subtests and plan (vkci-result/2)
         for k in ("subtests", "plan"):
             if k in r:
                 s["tests"][name][k] = r[k]
         s["tests"][name].update({"flaky": bool(r.get("flaky")),
                                  "quarantined": bool(r.get("quarantined")),
                                  "attempts": r.get("attempts") or [],
-                                 "kind": r.get("kind", "c")})
+                                 "kind": r.get("kind", "c"),
+                                 "backend": r.get("backend", "uml")})
         if r.get("session_log"):
             s["tests"][name]["session_log"] = r["session_log"]
+        # crash groups: one per fingerprint (a hash of the crash title), so
+        # the same bug in several tests is one group
         fp = r.get("crash_fingerprint")
         if fp:
-            crashes.setdefault(fp, []).append(test)
+            g = crashes.setdefault(fp, {"title": r.get("crash_title"), "kind": r.get("crash_kind"),
+                                        "tests": []})
+            g["tests"].append(test)
+            g["title"] = g["title"] or r.get("crash_title")
         # a crash in an earlier attempt (a flaky crash) is the same bug
         for a in (r.get("attempts") or [])[:-1]:
             if a.get("crash_fingerprint"):
-                crashes.setdefault(a["crash_fingerprint"], []).append(
-                    "%s (attempt %s)" % (test, a.get("attempt")))
+                g = crashes.setdefault(a["crash_fingerprint"], {"title": a.get("crash_title"),
+                                                                "kind": a.get("crash_kind"), "tests": []})
+                g["tests"].append("%s (attempt %s)" % (test, a.get("attempt")))
     total = dict.fromkeys(RESULTS, 0)
     for s in suites.values():
         for k, v in s["summary"].items():
@@ -120,8 +132,10 @@ def summarize(results, xfail=None):
         "kernel": kernels[0] if len(kernels) == 1 else kernels,
         "summary": total,
         "suites": suites,
-        "crash_groups": [{"fingerprint": fp, "count": len(t), "tests": t}
-                         for fp, t in sorted(crashes.items(), key=lambda x: -len(x[1]))],
+        "crash_groups": [{"fingerprint": fp, "title": g["title"], "kind": g["kind"],
+                          "count": len(g["tests"]), "tests": g["tests"]}
+                         for fp, g in sorted(crashes.items(),
+                                             key=lambda x: (-len(x[1]["tests"]), x[0]))],
     }
 
 
@@ -461,9 +475,10 @@ def main(argv=None):
     print("vkci: %d tests: %d passed, %d failed, %d crashed, %d skipped, %d infrastructure, "
           "%d flaky, %d quarantined%s"
           % (sum(t.values()), t["pass"], t["fail"], t["crash"], t["skip"], t["infra"],
-             t["flaky"], t["quarantined"], ", %d expected failures" % t["xfail"] if t["xfail"] else ""))
+             t["flaky"], t["quarantined"], ", %d expected failures" % t["xfail"] if t.get("xfail") else ""))
     for g in summary["crash_groups"]:
-        print(f"vkci: crash x{g['count']}: {g['fingerprint']} ({', '.join(g['tests'][:5])})")
+        print(f"vkci: crash x{g['count']}: {g['title'] or g['fingerprint']} [{g['fingerprint']}] "
+              f"({', '.join(g['tests'][:5])})")
     for suite, s in sorted(summary["suites"].items()):
         for name, r in sorted(s["tests"].items()):
             if r["flaky"]:

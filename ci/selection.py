@@ -82,12 +82,8 @@ def selection(a, src_needed):
                     targets.append(target)
             elif t.startswith("kunit/") and len(t) > 6:
                 kunit.append(t)          # checked against the kernel by plan
-            elif t.startswith("./"):
-                t = t[2:]
-                files.append(t) if t in rel else (say_close("test", t, rel), None)
-                bad += t not in rel
-            elif t in rel:
-                files.append(t)
+            elif t in rel or t[2:] in rel and t.startswith("./"):
+                files.append(t if t in rel else t[2:])
             else:
                 say_close("test", t, rel + ["kselftest/TARGET/PROGRAM", "kunit/SUITE"])
                 bad += 1

@@ -1,14 +1,16 @@
 /* instance.h - throwaway vkernels running one test.
  *
  * instance_run() owns the whole life of a test's instance: it makes a
- * private instance dir (0700), starts the vkernel (or, for a multi-node
- * test, a uml_switch on a unix socket in the instance dir and N vkernels on
- * it) each in its own process group with the console and serial line on
- * pipes, runs the only poll loop of vkci (signals arrive as a signalfd,
- * deadlines are monotonic, one per node), feeds each serial stream and
- * console to its parsers, and tears everything down. The TAP verdict goes
- * out through `emit` (node 0's TAP, then one line per other node); the
- * return value is the exit status.
+ * private instance dir (0700), starts the test's network when it has
+ * several nodes and each node's vkernel through the backend (backend.h),
+ * each in its own process group with the console and the record stream on
+ * the backend's channels, runs the only poll loop of vkci over them (signals
+ * arrive as an fd, platform.h; deadlines are monotonic, one per node),
+ * feeds each record stream and console to their parsers, and tears
+ * everything down. The TAP verdict goes out through `emit` (node 0's TAP,
+ * then one line per other node); what happened is returned in a struct
+ * vkci_result (result.h), which the caller writes; the return value is the
+ * exit status.
  *
  * States of each node and their deadlines (`expire()` in instance.c):
  *   BOOTING   until the agent's hello          boot_timeout_s
@@ -26,15 +28,18 @@
 
 #include <stddef.h>
 
+#include "backend.h"
+#include "result.h"
 #include "verdict.h"
 
 #define INSTANCE_MAX_NODES 16
 
 struct instance_config {
-	const char *kernel;          /* vkernel binary (absolute path) */
+	const struct backend *backend;
+	const char *kernel;          /* vkernel (absolute path) */
 	const char *image;           /* base root image (absolute path) */
 	const char *payload;         /* payload disk (absolute path) or NULL */
-	long nodes;                  /* vkernels on one switch (1: no network but lo) */
+	long nodes;                  /* vkernels on one network (1: no network but lo) */
 	long long scratch;           /* bytes of sparse scratch disk per node, 0 for none */
 	const char *test;            /* test name in the payload: "vm/mmap_anon" */
 	const char *const *test_args;/* NULL-terminated, may be NULL */
@@ -50,16 +55,16 @@ struct instance_config {
 	void (*on_interrupt)(void);  /* called before vkci re-raises a fatal signal */
 	size_t max_log;              /* cap per log file, bytes */
 	const char *fetch_limits;    /* file transfer limits "FILE:TOTAL:FILES" (transfer.h), NULL: defaults */
-	int attempt;                 /* vkci exec --retries: this attempt, from 1 (0: no retries) */
-	const char *attempts_json;   /* the earlier attempts, JSON objects separated by commas,
-	                              * copied into result.json ("attempts"), or NULL */
-	int quarantined;             /* the test is on the known-flaky list (result.json) */
-	const char *gcov_dir;        /* coverage kernels: each node's .gcda tree (written at
-	                              * power-off under GCOV_PREFIX in its instance dir) is
-	                              * moved here (node K > 0: into nodeK/); NULL: none */
+	const char *script;          /* a console scenario's path (scenario.h), else NULL */
+	const char *self;            /* vkci's own path (for scenarios), or NULL */
+	const char *gcov_dir;        /* coverage: each node's .gcda tree (written at exit under
+	                              * GCOV_PREFIX, or fetched over the serial line) is moved
+	                              * here (node K > 0: into nodeK/); NULL: none */
 };
 
-int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx);
+/* Run the test once; res (result_init'ed by the caller) gets what happened. */
+int instance_run(const struct instance_config *cfg, verdict_emit emit, void *ctx,
+		 struct vkci_result *res);
 
 /* Make (if needed) and check the root of instance dirs: owned by us, 0700,
  * not a symlink. Writes the chosen path into buf. */

@@ -4,8 +4,7 @@
  * ci/kunit.py plans the groups, boots them (through `vkci exec
  * kunit-run/collect`) and reports each suite as the prove test kunit/SUITE.
  * The driver's part:
- *   - `vkci exec kunit/SUITE` hands the test to that program (VKCI_KUNIT),
- *     the way a console scenario is handed to python3;
+ *   - `vkci exec kunit/SUITE` hands the test to that program (VKCI_KUNIT);
  *   - every other test runs with kunit.enable=0, so a kernel with KUnit
  *     built in does not run its suites at each boot;
  *   - `vkci crash LOG...` says whether and how the kernel crashed in each
@@ -16,16 +15,24 @@
 
 #include <stddef.h>
 
-/* A test named kunit/SUITE: put the KUnit runner (VKCI_KUNIT, a .py file)
- * into src, so that vkci exec hands the test over to it. Returns 1 when it
- * did, 0 for any other test, -1 after reporting (VKCI_KUNIT not set). */
-int kunit_member(const char *name, char *src, size_t size);
+struct run_opts;
 
-/* Append "kunit.enable=0" to extra[] (*n entries, room for max) unless an
- * entry already says kunit.*: a kernel without KUnit ignores the argument
- * (init/main.c drops unknown dotted parameters), one with KUnit built in
- * skips its suites at boot. Returns 0, or -1 when extra[] is full. */
-int kunit_quiet_arg(const char **extra, int *n, int max);
+/* vkci exec kunit/SUITE: hand the test over to the KUnit runner
+ * (VKCI_KUNIT, a .py file, run by VKCI_PYTHON or /usr/bin/python3) with
+ * VKCI (self), VKCI_TEST and the options' log dir, run dir and quarantine
+ * list in its environment. It is not an attempt of its own (a member of a
+ * group may only print what the group's instance found), so vkci's retries
+ * do not apply; the runner writes the suite's result.json (RESULT.md).
+ * Returns -1 for any other test; for a kunit/ test it does not return, or
+ * returns an exit status after reporting why it could not hand over. */
+int kunit_exec(const char *name, const struct run_opts *o, const char *self);
+
+/* Is "kunit.enable=0" to be added to a kernel command line whose extra
+ * arguments are extra[] (NULL-terminated)? Yes unless one of them says
+ * kunit.*: a kernel without KUnit ignores the argument (init/main.c drops
+ * unknown dotted parameters), one with KUnit built in skips its suites at
+ * boot (backend.c's boot_add_extra() adds it for every backend). */
+int kunit_quiet(const char *const *extra);
 
 /* vkci crash LOG...: one JSON object per console log on stdout:
  *   {"file", "crash_kind", "crash_line", "crash_fingerprint", "excerpt": [...], "lines"}

@@ -1,18 +1,19 @@
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "platform.h"
 #include "proc.h"
 #include "util.h"
 #include "banned.h"
@@ -30,7 +31,7 @@ static void child_side(const struct child *c, int report_fd, char *const *envp)
 
 	if (setpgid(0, 0) < 0)
 		goto fail;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	plat_child_setup();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (i = 1; i < NSIG; i++)
@@ -45,14 +46,10 @@ static void child_side(const struct child *c, int report_fd, char *const *envp)
 	if (dup2(devnull, 0) < 0)
 		goto fail;
 	if (dup2(c->out_fd >= 0 ? c->out_fd : devnull, 1) < 0 ||
-	    dup2(c->out_fd >= 0 ? c->out_fd : devnull, 2) < 0)
+	    (!c->keep_stderr && dup2(c->out_fd >= 0 ? c->out_fd : devnull, 2) < 0))
 		goto fail;
-	/* fds vkci inherited without close-on-exec (a make jobserver, a shell's
-	 * descriptors) must not reach the vkernel: only its channels do */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		for (i = 3; i < 1024; i++)
-			fcntl(i, F_SETFD, FD_CLOEXEC);
-	}
+	if (c->fd3 >= 0 && (dup2(c->fd3, 3) < 0 || fcntl(3, F_SETFD, 0) < 0))
+		goto fail;
 	for (i = 0; i < c->nkeep; i++) {
 		int fl = fcntl(c->keep_fds[i], F_GETFD);
 
@@ -119,6 +116,102 @@ int proc_spawn(struct child *c)
 	return 0;
 }
 
+void proc_child_init(struct child *c, const char *const *argv)
+{
+	memset(c, 0, sizeof(*c));
+	c->argv = argv;
+	c->out_fd = -1;
+	c->fd3 = -1;
+}
+
+int proc_run(struct child *c, struct proc_io *io)
+{
+	int out[2] = { -1, -1 }, aux[2] = { -1, -1 }, status = -1, killed = 0;
+	long long tick = now_ms() + 1000;
+	char buf[8192];
+
+	if (pipe2(out, O_CLOEXEC) < 0 || (io->on_aux && pipe2(aux, O_CLOEXEC) < 0)) {
+		error_errno("cannot create pipes");
+		goto out;
+	}
+	c->out_fd = out[1];
+	c->fd3 = aux[1];
+	if (proc_spawn(c) < 0)
+		goto out;
+	close(out[1]);
+	out[1] = -1;
+	if (aux[1] >= 0)
+		close(aux[1]);
+	aux[1] = -1;
+	io->interrupted = io->timed_out = 0;
+	while (out[0] >= 0 || aux[0] >= 0) {
+		struct pollfd p[3];
+		int n = 0, i, timeout = -1;
+		long long now = now_ms();
+
+		p[n++] = (struct pollfd){ .fd = io->sig_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = out[0], .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = aux[0], .events = POLLIN };
+		if (io->on_tick)
+			timeout = tick > now ? (int)(tick - now) : 0;
+		if (io->deadline && !killed) {
+			long long left = io->deadline > now ? io->deadline - now : 0;
+
+			if (timeout < 0 || left < timeout)
+				timeout = (int)(left > 1000000 ? 1000000 : left);
+		}
+		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN) {
+			int sig = plat_signals_next(io->sig_fd);
+
+			if (sig && sig != SIGCHLD && !io->interrupted) {
+				io->interrupted = sig;
+				proc_kill_group(c->pid, SIGTERM);
+			}
+		}
+		for (i = 1; i < 3; i++) {
+			int *fd = i == 1 ? &out[0] : &aux[0];
+			ssize_t r;
+
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = xread(*fd, buf, sizeof(buf));
+			if (r > 0 && i == 1 && io->on_output)
+				io->on_output(io->ctx, buf, (size_t)r);
+			else if (r > 0 && i == 2)
+				io->on_aux(io->ctx, buf, (size_t)r);
+			else if (r <= 0) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+		now = now_ms();
+		if (io->deadline && !killed && now >= io->deadline) {
+			io->timed_out = 1;
+			killed = 1;
+			proc_kill_group(c->pid, SIGKILL);
+		}
+		if (io->on_tick && now >= tick) {
+			io->on_tick(io->ctx);
+			tick = now + 1000;
+		}
+	}
+	while (waitpid(c->pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (aux[i] >= 0)
+			close(aux[i]);
+	}
+	return status;
+}
+
 int proc_kill_group(pid_t pgid, int sig)
 {
 	if (pgid <= 1)
@@ -128,47 +221,9 @@ int proc_kill_group(pid_t pgid, int sig)
 	return 0;
 }
 
-static void parent_died_check(void)
-{
-	/* if the parent died before PR_SET_PDEATHSIG took effect */
-	if (getppid() == 1)
-		raise(SIGTERM);
-}
-
 void proc_become_supervisor(void)
 {
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	parent_died_check();
-}
-
-/* Children of this process, from /proc/self/task/<tid>/children. */
-static int list_children(pid_t *out, int max)
-{
-	char path[64], buf[4096];
-	int fd, n = 0;
-	ssize_t len;
-	char *p, *end;
-
-	if (fmt(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid()) < 0)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	len = xread(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	for (p = buf; n < max; p = end) {
-		long v = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		if (v > 1)
-			out[n++] = (pid_t)v;
-	}
-	return n;
+	plat_supervise();
 }
 
 int proc_kill_all_children(int timeout_ms)
@@ -178,7 +233,7 @@ int proc_kill_all_children(int timeout_ms)
 
 	for (;;) {
 		pid_t kids[256];
-		int n = list_children(kids, 256), i, st;
+		int n = plat_children(kids, 256), i, st;
 
 		for (i = 0; i < n; i++) {
 			/* its group first (a child spawned by proc_spawn leads one) */
@@ -188,8 +243,10 @@ int proc_kill_all_children(int timeout_ms)
 		}
 		while (waitpid(-1, &st, WNOHANG) > 0)
 			;
-		if (n == 0) {
-			/* zombies are not listed as children once reaped; done */
+		if (n <= 0) {
+			/* none listed (or the system cannot list them: the process
+			 * groups vkci started were killed by the caller): done when
+			 * nothing is left to reap */
 			if (waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD)
 				break;
 		}
@@ -208,4 +265,31 @@ int proc_exec_replace(const char *const *argv)
 {
 	execv(argv[0], (char *const *)argv);
 	return error_errno("cannot run '%s'", argv[0]);
+}
+
+/* VKCI_CHECK_FDS=1 (the soak test): after teardown vkci must hold no fd it
+ * did not hold at the start. */
+static unsigned char fds_at_start[1024];
+
+void proc_fds_note(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++)
+		fds_at_start[fd] = fcntl(fd, F_GETFD) >= 0;
+}
+
+int proc_fds_leaked(void)
+{
+	char target[PATH_MAX];
+	int fd, leaked = 0;
+
+	for (fd = 3; fd < 1024; fd++) {
+		if (fds_at_start[fd] || fcntl(fd, F_GETFD) < 0)
+			continue;
+		plat_fd_describe(fd, target, sizeof(target));
+		error("leaked fd %d ('%s') after the instance was torn down", fd, target);
+		leaked++;
+	}
+	return leaked;
 }

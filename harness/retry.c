@@ -9,7 +9,7 @@
 
 #include "diag.h"
 #include "instance.h"
-#include "report.h"
+#include "result.h"
 #include "retry.h"
 #include "util.h"
 #include "banned.h"
@@ -61,35 +61,6 @@ static void first_failure(const char *tap, char *out, size_t size)
 		}
 		p = nl ? nl + 1 : NULL;
 	}
-}
-
-/* The raw JSON value of a top-level key in a result.json that report.c
- * wrote (one key per line): a string literal with its quotes, or a bare
- * token. -1 if absent. */
-static int json_raw(const char *json, const char *key, char *out, size_t size)
-{
-	char pat[64];
-	const char *p, *q;
-
-	if (fmt(pat, sizeof(pat), "\n  \"%s\": ", key) < 0 || !(p = strstr(json, pat)))
-		return -1;
-	p += strlen(pat);
-	if (*p == '"') {
-		for (q = p + 1; *q && *q != '"'; q++)
-			if (*q == '\\' && q[1])
-				q++;
-		if (*q != '"')
-			return -1;
-		q++;
-	} else {
-		for (q = p; *q && *q != ',' && *q != '\n'; q++)
-			;
-	}
-	if (q == p || (size_t)(q - p) >= size)
-		return -1;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return 0;
 }
 
 /* Move everything in the test's log dir but attempt dirs to attemptK/. */
@@ -173,25 +144,73 @@ static void out_text(struct out *o, const char *prefix, const char *todo, const 
 	each_line(text, out_line, o);
 }
 
-int retry_run(struct instance_config *cfg, const struct retry_policy *pol,
-	      verdict_emit emit, void *ctx)
+/* Attempt k failed and another comes: its logs to attemptK/ (with its
+ * record), its TAP into diag as diagnostics, its line in the story. */
+static void keep_failed_attempt(const char *testdir, int k, int attempts, struct vkci_result *cur,
+				const struct sbuf *tap, struct sbuf *diag, struct sbuf *story,
+				struct attempt *a)
 {
-	char testdir[PATH_MAX + 300], adir[PATH_MAX + 320], reason[REASON_MAX], todo[300];
-	struct sbuf tap, hist, diag, story;
-	struct out o;
-	int attempts = pol->retries + 1, k, rc = EXIT_INFRA;
+	char adir[PATH_MAX + 320], path[PATH_MAX + 340], reason[REASON_MAX];
+	struct out d;
 
-	cfg->attempt = 0;
-	cfg->attempts_json = NULL;
-	cfg->quarantined = pol->quarantined;
-	if (pol->retries <= 0 && !pol->quarantined)
-		return instance_run(cfg, emit, ctx);
+	first_failure(tap->data, reason, sizeof(reason));
+	if (!reason[0])
+		fmt(reason, sizeof(reason), "exit status %d", cur->exit_status);
+	adir[0] = '\0';
+	if (testdir[0] && move_logs(testdir, k, adir, sizeof(adir)) < 0)
+		adir[0] = '\0';
+	result_to_attempt(cur, a);
+	if (!a->reason[0])
+		fmt(a->reason, sizeof(a->reason), "%s", reason);
+	fmt(a->log_dir, sizeof(a->log_dir), "%s", adir);
+	if (adir[0]) {
+		/* its record beside its logs, with the paths where they are now */
+		if (fmt(path, sizeof(path), "%s/console.log", adir) > 0)
+			fmt(cur->console_log, sizeof(cur->console_log), "%s", path);
+		if (fmt(path, sizeof(path), "%s/serial.log", adir) > 0)
+			fmt(cur->serial_log, sizeof(cur->serial_log), "%s", path);
+		cur->nattempts = 1;
+		cur->attempts[0] = *a;
+		if (fmt(path, sizeof(path), "%s/result.json", adir) > 0)
+			result_write(path, cur);
+	}
+	sbuf_addf(diag, "# vkci: attempt %d of %d failed (exit status %d): %s\n", k, attempts,
+		  cur->exit_status, reason);
+	memset(&d, 0, sizeof(d));
+	d.emit = buffer_line;
+	d.ctx = diag;
+	d.prefix = "#   ";
+	sbuf_init(&d.line, 64u << 10);
+	each_line(tap->data, out_line, &d);
+	sbuf_free(&d.line);
+	if (adir[0])
+		sbuf_addf(diag, "# vkci: attempt %d's logs: %s\n", k, adir);
+	sbuf_addf(story, "%sfailed attempt %d (%s)", story->len ? ", " : "", k, reason);
+	note("attempt %d of %d of '%s' failed (%s): retrying in a fresh instance",
+	     k, attempts, cur->test, reason);
+}
+
+int retry_run(const struct instance_config *cfg, const struct retry_policy *pol, retry_runner run,
+	      verdict_emit emit, void *ctx, struct vkci_result *res)
+{
+	char testdir[PATH_MAX + 300], todo[300];
+	struct attempt history[RESULT_MAX_ATTEMPTS];
+	struct sbuf tap, diag, story;
+	struct out o;
+	int attempts = pol->retries + 1, k, rc = EXIT_INFRA, i;
+
+	res->quarantined = pol->quarantined;
+	if (pol->retries <= 0 && !pol->quarantined) {
+		rc = run(cfg, emit, ctx, res);
+		result_to_attempt(res, &res->attempts[0]);
+		res->nattempts = 1;
+		return rc;
+	}
 
 	testdir[0] = '\0';
 	if (cfg->log_dir && fmt(testdir, sizeof(testdir), "%s/%s", cfg->log_dir, cfg->test) > 0)
 		remove_old_attempts(testdir);
 	sbuf_init(&tap, ATTEMPT_TAP_MAX);
-	sbuf_init(&hist, 1 << 20);
 	sbuf_init(&diag, ATTEMPT_TAP_MAX);
 	sbuf_init(&story, 1 << 16);
 	memset(&o, 0, sizeof(o));
@@ -200,73 +219,32 @@ int retry_run(struct instance_config *cfg, const struct retry_policy *pol,
 	sbuf_init(&o.line, 64u << 10);
 
 	for (k = 1; k <= attempts; k++) {
-		cfg->attempt = pol->retries > 0 ? k : 0;
-		cfg->attempts_json = hist.len ? hist.data : NULL;
+		if (k > 1) {
+			result_free(res);
+			result_init(res);
+		}
+		res->attempt = k;
+		res->quarantined = pol->quarantined;
 		sbuf_reset(&tap);
-		rc = instance_run(cfg, buffer_line, &tap);
+		rc = run(cfg, buffer_line, &tap, res);
 		if (rc == EXIT_PASS || rc == EXIT_USAGE || k == attempts)
 			break;
-
-		/* a failed attempt with another to come: keep its story */
-		first_failure(tap.data, reason, sizeof(reason));
-		if (!reason[0])
-			fmt(reason, sizeof(reason), "exit status %d", rc);
-		adir[0] = '\0';
-		if (testdir[0] && move_logs(testdir, k, adir, sizeof(adir)) < 0)
-			adir[0] = '\0';
-		if (hist.len)
-			sbuf_add(&hist, ", ", 2);
-		sbuf_addf(&hist, "{\"attempt\": %d, \"exit_status\": %d", k, rc);
-		{
-			static const char *const keys[] = { "outcome", "reason", "crash_fingerprint" };
-			char path[PATH_MAX + 340], val[2048], *json;
-			size_t i, len;
-
-			json = adir[0] && fmt(path, sizeof(path), "%s/result.json", adir) > 0 ?
-			       read_file(path, 1u << 20, &len) : NULL;
-			for (i = 0; i < ARRAY_SIZE(keys); i++) {
-				if (json && json_raw(json, keys[i], val, sizeof(val)) == 0) {
-					sbuf_addf(&hist, ", \"%s\": %s", keys[i], val);
-				} else if (i == 1) {
-					sbuf_add(&hist, ", \"reason\": ", 12);
-					json_string(&hist, reason);
-				} else if (i == 0) {
-					sbuf_addf(&hist, ", \"outcome\": \"%s\"", rc == EXIT_INFRA ? "infra" : "fail");
-				}
-			}
-			free(json);
-		}
-		sbuf_add(&hist, ", \"log_dir\": ", 13);
-		if (adir[0])
-			json_string(&hist, adir);
-		else
-			sbuf_add(&hist, "null", 4);
-		sbuf_add(&hist, "}", 1);
-
-		sbuf_addf(&diag, "# vkci: attempt %d of %d failed (exit status %d): %s\n", k, attempts, rc, reason);
-		{
-			/* its TAP, indented as diagnostics, into diag */
-			struct out d;
-
-			memset(&d, 0, sizeof(d));
-			d.emit = buffer_line;
-			d.ctx = &diag;
-			d.prefix = "#   ";
-			sbuf_init(&d.line, 64u << 10);
-			each_line(tap.data, out_line, &d);
-			sbuf_free(&d.line);
-		}
-		if (adir[0])
-			sbuf_addf(&diag, "# vkci: attempt %d's logs: %s\n", k, adir);
-		sbuf_addf(&story, "%sfailed attempt %d (%s)", story.len ? ", " : "", k, reason);
-		note("attempt %d of %d of '%s' failed (%s): retrying in a fresh instance",
-		     k, attempts, cfg->test, reason);
+		keep_failed_attempt(testdir, k, attempts, res, &tap, &diag, &story, &history[k - 1]);
 	}
 	if (k > attempts)
 		k = attempts;
 
+	/* the record: this attempt, and every earlier one */
+	for (i = 0; i < k - 1; i++)
+		res->attempts[i] = history[i];
+	result_to_attempt(res, &res->attempts[k - 1]);
+	res->nattempts = k;
+	res->flaky = k > 1 && rc == EXIT_PASS;
+	if (res->flaky)
+		res->outcome = OUTCOME_FLAKY;
+
 	out_text(&o, NULL, NULL, diag.data);
-	if (k > 1 && rc == EXIT_PASS) {
+	if (res->flaky) {
 		char line[REASON_MAX * 4 + 200];
 
 		fmt(line, sizeof(line), "# vkci: flaky: %s, passed attempt %d", story.data, k);
@@ -293,7 +271,6 @@ int retry_run(struct instance_config *cfg, const struct retry_policy *pol,
 			rc = EXIT_PASS;
 	}
 	sbuf_free(&tap);
-	sbuf_free(&hist);
 	sbuf_free(&diag);
 	sbuf_free(&story);
 	sbuf_free(&o.line);

@@ -18,32 +18,12 @@ static void garbage(struct serial_parser *p, const char *why)
 	p->cb(p->ctx, &ev);
 }
 
-/* Strict decimal in [0, max]; no sign, no leading junk, at most 9 digits. */
+/* A strict decimal in [0, max] (proto_number), or -1. */
 static long number(const char *s, size_t n, long max)
 {
-	long v = 0;
-	size_t i;
+	unsigned long long v;
 
-	if (n == 0 || n > 9)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v <= max ? v : -1;
-}
-
-static int is_token(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != SERIAL_TOKEN_LEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	return proto_number(s, n, (unsigned long long)max, &v) < 0 ? -1 : (long)v;
 }
 
 /* Control records carry the key; returns pointer past "<token> " or NULL. */
@@ -79,13 +59,10 @@ static void record(struct serial_parser *p)
 	memset(&ev, 0, sizeof(ev));
 	if (n > 0 && s[n - 1] == '\r')  /* cooked-mode leftovers */
 		n--;
-	if (n < 1 || (n >= 2 && s[1] != ' ')) {
+	if (proto_split(s, n, &tag, &rest, &rn) < 0) {
 		garbage(p, n < 1 ? "empty line" : "no record tag");
 		return;
 	}
-	tag = s[0];
-	rest = n >= 2 ? s + 2 : s + n;
-	rn = n >= 2 ? n - 2 : 0;
 	switch (tag) {
 	case 'O': case 'o': case 'E': case 'e':
 		ev.type = (tag == 'O' || tag == 'o') ? SER_OUT : SER_ERR;
@@ -105,7 +82,7 @@ static void record(struct serial_parser *p)
 		ev.type = SER_HELLO;
 		break;
 	case 'K':
-		if (p->have_token || !is_token(rest, rn)) {
+		if (p->have_token || !proto_is_token(rest, rn)) {
 			garbage(p, p->have_token ? "second key record" : "malformed key");
 			return;
 		}

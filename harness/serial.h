@@ -9,9 +9,10 @@
 
 #include <stddef.h>
 
-#define SERIAL_MAX_LINE 4600      /* longest record the agent ever writes */
-#define SERIAL_TOKEN_LEN 16       /* hex digits of the per-boot key */
-#define SERIAL_PROTO_VERSION 1
+#include "proto.h"
+
+#define SERIAL_MAX_LINE PROTO_MAX_RECORD   /* longest record the agent ever writes */
+#define SERIAL_TOKEN_LEN PROTO_TOKEN_LEN   /* hex digits of the per-boot key */
 
 enum serial_type {
 	SER_HELLO,    /* V vkci-agent <version>: agent is up, serial line raw */

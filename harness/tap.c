@@ -409,13 +409,16 @@ enum tap_line tap_feed_line(struct tap_state *t, const char *s, size_t len)
 		tap_finish(t);
 		parse_result(s, len, pos, res == 2, &r);
 		t->tests++;
-		num = r.num >= 0 ? t->seg_base + r.num : t->last_number + 1;
+		/* one stream for prove: results numbered in sequence (a later
+		 * segment's numbers continue, a program's skipped or repeated
+		 * number is corrected; a plan that is not met still fails) */
+		num = t->tests;
 		t->number = num;
 		t->rest = r.rest;
-		t->renumber = r.num >= 0 && num != r.num;
-		if (num > t->last_number)
-			t->last_number = num;
+		t->renumber = r.num != num;
+		t->last_number = num;
 		t->skip_not_ok = r.bad && r.outcome == TAP_OUT_SKIP;
+		t->skipped += r.outcome == TAP_OUT_SKIP;
 		snprintf(id, sizeof(id), "%ld", num);
 		add_subtest(t, id, s, &r);
 		t->lv[0].results++;

@@ -23,9 +23,11 @@
  *     level are summed.
  *   - several top-level TAP streams in a row (a script that runs several
  *     kselftest programs: "TAP version 13" + plan again after results) are
- *     segments of one stream: their plans add up and their test numbers
- *     continue (tap_state.number says the number a line must carry for a
- *     consumer that sees one stream, e.g. prove). */
+ *     segments of one stream: their plans add up.
+ *   - top-level results are numbered in sequence (tap_state.number: the
+ *     number a line must carry for a consumer that sees one stream, e.g.
+ *     prove): a later segment's numbers continue, and a program's skipped or
+ *     repeated numbers are corrected (a plan that is not met still counts). */
 #ifndef VKCI_TAP_H
 #define VKCI_TAP_H
 
@@ -78,8 +80,9 @@ struct tap_state {
 	int skip_all;        /* 1..0 # SKIP */
 	char skip_reason[200];
 	long tests;          /* top-level test lines seen */
-	long last_number;    /* highest top-level test number seen (segments continued) */
+	long last_number;    /* top-level results so far: the number of the last one */
 	long failed;         /* top-level not ok, not TODO/SKIP */
+	long skipped;        /* top-level results with the SKIP directive */
 	int bailed;          /* Bail out! seen */
 	char first_failure[200]; /* description of the first failing test */
 

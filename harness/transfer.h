@@ -106,8 +106,6 @@ void xfer_finish(struct xfer_parser *p);
 /* "FILE:TOTAL:FILES", sizes as parse_size() takes them (64M:256M:65536);
  * empty fields keep the default. Returns 0 or -1 (reported). */
 int xfer_parse_limits(const char *s, struct xfer_limits *lim);
-/* CRC-32 (IEEE 802.3, as zlib's crc32()): crc = xfer_crc32(0, buf, len) ... */
-uint32_t xfer_crc32(uint32_t crc, const void *buf, size_t len);
 /* Quote a name for a diagnostic: bytes outside printable ASCII, blanks, '%'
  * and quotes become %XX; clipped to size. */
 void xfer_quote(char *dst, size_t size, const char *s, size_t len);

@@ -104,18 +104,27 @@ int sbuf_add(struct sbuf *sb, const void *p, size_t n)
 
 int sbuf_addf(struct sbuf *sb, const char *f, ...)
 {
-	char tmp[1024];
+	char tmp[1024], *big;
 	va_list ap;
-	int n;
+	int n, r;
 
 	va_start(ap, f);
 	n = vsnprintf(tmp, sizeof(tmp), f, ap);
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if ((size_t)n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
-	return sbuf_add(sb, tmp, (size_t)n);
+	if ((size_t)n < sizeof(tmp))
+		return sbuf_add(sb, tmp, (size_t)n);
+	/* longer than the stack buffer: format again into one that fits */
+	big = malloc((size_t)n + 1);
+	if (!big)
+		return -1;
+	va_start(ap, f);
+	vsnprintf(big, (size_t)n + 1, f, ap);
+	va_end(ap);
+	r = sbuf_add(sb, big, (size_t)n);
+	free(big);
+	return r;
 }
 
 void sbuf_reset(struct sbuf *sb)
@@ -282,6 +291,15 @@ int abspath(const char *path, char *buf, size_t size)
 		return -1;
 	}
 	return 0;
+}
+
+int path_depth(const char *path)
+{
+	int n = 0;
+
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
 }
 
 int ncpus(void)

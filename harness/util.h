@@ -60,6 +60,9 @@ int find_in_path(const char *name, char *buf, size_t size);
 /* The value of CONFIG_<sym> in the text of a .config: what follows "=" on
  * its line, "n" for "# CONFIG_<sym> is not set", "" when absent. Pure. */
 void kconfig_value(const char *cfg, const char *sym, char *val, size_t size);
+/* The number of '/' in path: GCOV_PREFIX_STRIP for a tree whose paths
+ * start with path. */
+int path_depth(const char *path);
 /* Number of online CPUs (>= 1). */
 int ncpus(void);
 

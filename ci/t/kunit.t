@@ -208,13 +208,13 @@ ok({s: v[0] for s, v in res.items()} ==
 rb, rg, rk = result(out1, "beta"), result(out1, "gamma"), result(out1, "kilo")
 is_((rb["outcome"], rb["reason"], [x["outcome"] for x in rb["subtests"]]),
     ("fail", "case failed: b2", ["pass", "fail", "pass"]), "beta: failed on case b2, cases as subtests")
-is_((rg["outcome"], rg["crash_kind"], rg["crash_title"]), ("crash", "kernel warning", "kernel warning in fake_warns"),
+is_((rg["outcome"], rg["crash_kind"], rg["crash_title"]), ("crash", "kernel warning", "WARNING in fake_warns"),
     "gamma: the WARNING printed while it ran is its crash")
 is_((rk["outcome"], rk["crash_kind"], rk["crash_title"], rk["subtests"]),
-    ("crash", "kernel panic", "kernel panic in fake_panics", [{"id": "2", "name": "k2", "outcome": "fail"}]),
+    ("crash", "kernel panic", "kernel panic: fake planted panic in fake_panics", [{"id": "2", "name": "k2", "outcome": "fail"}]),
     "kilo: the panic is its crash, in case k2 (the console's last case line + 1, named from the listing)")
-ok("Kernel panic - not syncing: fake planted panic" in res["kilo"][1] and "not ok 1 - kernel panic in fake_panics, in "
-   "case k2" in res["kilo"][1], "kilo: its TAP says so, with the console excerpt", res["kilo"][1])
+ok("Kernel panic - not syncing: fake planted panic" in res["kilo"][1] and "not ok 1 - kernel panic: fake planted panic in fake_panics, "
+   "in case k2" in res["kilo"][1], "kilo: its TAP says so, with the console excerpt", res["kilo"][1])
 is_(sorted(s for s in res if result(out1, s)["kunit"]["ran_again"]), ["alpha", "beta", "gamma", "memcpy", "mike", "zulu"],
     "after the panic, the suites that had finished and those never started ran again")
 calls = [l for l in open(fake_env["FAKE_KUNIT_LOG"]).read().splitlines() if "filter_glob" in l]

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../meta.h"
-#include "../uml.h"
+#include "../proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,12 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	meta_init(&m);
 	meta_parse(&m, text, "fuzz");
-	if (cmdline_encode(text, enc, sizeof(enc)) >= 0) {
-		/* what we encode must decode to the same string */
-		if (cmdline_decode(enc, dec, sizeof(dec)) < 0 || strcmp(dec, text) != 0)
+	if (proto_encode((const char *)data, size, enc, sizeof(enc)) >= 0) {
+		/* what we encode must decode to the same bytes */
+		if (proto_decode(enc, strlen(enc), dec, sizeof(dec)) != (long)size ||
+		    memcmp(dec, data, size) != 0)
 			abort();
 	}
-	cmdline_decode(text, dec, sizeof(dec));
+	proto_decode(text, size, dec, sizeof(dec));
 	free(text);
 	return 0;
 }

@@ -53,7 +53,7 @@ static void cb(void *ctx, const struct xfer_event *ev)
 		if (!st->in_file || ev->len == 0 || ev->len > XFER_CHUNK)
 			abort();
 		st->size += ev->len;
-		st->crc = xfer_crc32(st->crc, ev->data, ev->len);
+		st->crc = proto_crc32(st->crc, ev->data, ev->len);
 		if (st->size > st->p->lim.max_file || st->p->total > st->p->lim.max_total)
 			abort();
 		break;

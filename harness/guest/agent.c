@@ -1,42 +1,50 @@
 /* vkci-init: the guest agent, PID 1 of every vkci instance.
  *
- * It mounts what tests need, puts the serial line (/dev/ttyS0) in raw mode,
- * greets the host, takes the per-boot key, runs the selected test from the
- * payload disk in its own session with a timeout, relays its stdout/stderr
- * as framed records, reports how it ended, reaps everything, sends the
- * files under vkci.fetch=DIR (if given) as F records, syncs and powers off. The record format is in harness/PROTOCOL.md. PID 1 never exits:
- * if power-off fails it waits forever and the host's deadline ends it. */
+ * main() is the list of its steps: mount what tests need, open the record
+ * channel named on the kernel command line (vkci.serial=), put it in raw
+ * mode, greet the host, take the per-boot key and the job (the test, its
+ * arguments and timeout, this node's place in the network) from the host,
+ * mount the payload disk (vkci.payload=), run the test in its own session
+ * with a timeout, relay its stdout/stderr as records, report how it ended,
+ * reap everything, send the files under vkci.fetch=DIR (if given), sync and
+ * power off. PID 1 never exits: if power-off fails it waits forever and the
+ * host's deadline ends it.
+ *
+ * The job comes over the serial line, not the kernel command line, so an
+ * instance restored from a snapshot of a booted, waiting agent runs its own
+ * test. SIGCHLD reaches the poll loop through a self-pipe (portable: no
+ * signalfd). What is Linux-only (the mount table, power-off) is marked. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#include <linux/random.h>
+#include <net/if_arp.h>
+#endif
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/reboot.h>
-#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#define PROTO_VERSION 1
-#define TOKEN_LEN 16
-#define CHUNK 2048          /* longest output payload in one record */
-#define MAX_ARGS 32
-#define KEY_WAIT_MS 10000
+#include "agent.h"
+
 #define DRAIN_MS 2000
 
+#ifdef __linux__
 static const struct mountpoint {
 	const char *source, *target, *type;
 	unsigned long flags;
@@ -51,81 +59,18 @@ static const struct mountpoint {
 	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 1 },
 	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0 },
 	{ "debugfs", "/sys/kernel/debug", "debugfs", 0, NULL, 0 },
-	{ "/dev/ubdb", "/payload", "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL, 0 },
 };
+#endif
 
-static int serial = -1;
 static struct termios serial_cooked;   /* the line's settings before raw mode */
-static char token[TOKEN_LEN + 1] = "-";
-
-/* ---- output to the host ---------------------------------------------- */
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-/* One record, one write: tag, blank, payload, newline. */
-static void record(char tag, const char *payload, size_t len)
-{
-	char buf[CHUNK + 64];
-
-	if (serial < 0)
-		return;
-	if (len > CHUNK)
-		len = CHUNK;
-	buf[0] = tag;
-	buf[1] = ' ';
-	memcpy(buf + 2, payload, len);
-	buf[2 + len] = '\n';
-	write_all(serial, buf, len + 3);
-}
-
-static void control(char tag, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void control(char tag, const char *f, ...)
-{
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%s", token);
-	va_list ap;
-
-	if (f) {
-		buf[n++] = ' ';
-		va_start(ap, f);
-		n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, f, ap);
-		va_end(ap);
-		if (n >= (int)sizeof(buf))
-			n = sizeof(buf) - 1;
-		for (int i = 0; i < n; i++)
-			if (buf[i] == '\n')
-				buf[i] = ' ';
-	}
-	record(tag, buf, (size_t)n);
-}
-
-static void kmsg(const char *msg)
-{
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		write_all(fd, msg, strlen(msg));
-		close(fd);
-	}
-}
+static int ack_wanted;                 /* vkci.ack=1: power off only after the host's A */
+static int chld_pipe[2] = { -1, -1 };  /* SIGCHLD self-pipe */
 
 /* ---- steps ------------------------------------------------------------- */
 
 static int mount_all(char *err, size_t size)
 {
+#ifdef __linux__
 	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
 		const struct mountpoint *m = &mounts[i];
 
@@ -138,161 +83,56 @@ static int mount_all(char *err, size_t size)
 			return -1;
 		}
 	}
+	/* what programs expect of /dev beyond devtmpfs (bash's <(...), kselftest) */
+	symlink("/proc/self/fd", "/dev/fd");
+	symlink("/proc/self/fd/0", "/dev/stdin");
+	symlink("/proc/self/fd/1", "/dev/stdout");
+	symlink("/proc/self/fd/2", "/dev/stderr");
+#else
+	(void)err;
+	(void)size;
+#endif
 	return 0;
 }
 
-static int open_serial(void)
+static int mount_payload(const struct job *j, char *err, size_t size)
+{
+	if (!j->payload[0])
+		return 0;
+	mkdir("/payload", 0755);
+#ifdef __linux__
+	{
+		/* a snapshot's template probed this device at its boot: what the
+		 * block layer cached then is not this run's payload */
+		int b = open(j->payload, O_RDONLY | O_CLOEXEC);
+
+		if (b >= 0) {
+			ioctl(b, BLKFLSBUF, 0);
+			close(b);
+		}
+	}
+	if (mount(j->payload, "/payload", "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) == 0 ||
+	    errno == EBUSY)
+		return 0;
+	snprintf(err, size, "cannot mount the payload '%s' on /payload: %s", j->payload, strerror(errno));
+	return -1;
+#else
+	snprintf(err, size, "cannot mount the payload '%s': no mount code for this system", j->payload);
+	return -1;
+#endif
+}
+
+static int open_serial(const char *dev)
 {
 	struct termios t;
 
-	serial = open("/dev/ttyS0", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (serial < 0)
+	agent_serial = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (agent_serial < 0)
 		return -1;
-	if (tcgetattr(serial, &t) == 0) {
+	if (tcgetattr(agent_serial, &t) == 0) {
 		serial_cooked = t;
 		cfmakeraw(&t);
-		tcsetattr(serial, TCSANOW, &t);
-	}
-	return 0;
-}
-
-/* Read "K <16 hex>\n" from the host. */
-static int receive_key(void)
-{
-	char line[64];
-	size_t len = 0;
-	struct timespec start, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (len < sizeof(line) - 1) {
-		struct pollfd p = { .fd = serial, .events = POLLIN };
-		long waited;
-		ssize_t n;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (waited >= KEY_WAIT_MS || poll(&p, 1, (int)(KEY_WAIT_MS - waited)) <= 0)
-			return -1;
-		n = read(serial, line + len, 1);
-		if (n <= 0)
-			continue;
-		if (line[len] == '\n' || line[len] == '\r')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	if (len != 2 + TOKEN_LEN || line[0] != 'K' || line[1] != ' ')
-		return -1;
-	for (int i = 0; i < TOKEN_LEN; i++) {
-		char c = line[2 + i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return -1;
-	}
-	memcpy(token, line + 2, TOKEN_LEN);
-	token[TOKEN_LEN] = '\0';
-	record('K', token, TOKEN_LEN);
-	return 0;
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Undo the host's percent-encoding in place. */
-static int decode(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return -1;
-			*o++ = (char)(hi * 16 + lo);
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return 0;
-}
-
-struct job {
-	char test[256];
-	long timeout_s;
-	long node, nodes;          /* multi-node tests: our index and the count */
-	char scratch[64];          /* scratch block device, or "" */
-	char fetch[256];           /* send the files under this dir after the test, or "" */
-	int shell;                 /* vkci boot: an interactive shell instead of a test */
-	char env[4][96];
-	char *argv[MAX_ARGS + 2];
-	int argc;
-	char cmdline[4096];
-};
-
-static int read_cmdline(struct job *j, char *err, size_t size)
-{
-	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	char *w, *save = NULL;
-
-	j->timeout_s = 60;
-	j->test[0] = '\0';
-	j->node = 0;
-	j->nodes = 1;
-	j->scratch[0] = '\0';
-	j->fetch[0] = '\0';
-	j->shell = 0;
-	if (fd < 0) {
-		snprintf(err, size, "cannot open /proc/cmdline: %s", strerror(errno));
-		return -1;
-	}
-	n = read(fd, j->cmdline, sizeof(j->cmdline) - 1);
-	close(fd);
-	if (n <= 0) {
-		snprintf(err, size, "cannot read /proc/cmdline");
-		return -1;
-	}
-	j->cmdline[n] = '\0';
-	j->argc = 1;
-	for (w = strtok_r(j->cmdline, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
-		if (!strncmp(w, "vkci.test=", 10)) {
-			snprintf(j->test, sizeof(j->test), "%s", w + 10);
-		} else if (!strncmp(w, "vkci.timeout=", 13)) {
-			j->timeout_s = strtol(w + 13, NULL, 10);
-			if (j->timeout_s <= 0)
-				j->timeout_s = 60;
-		} else if (!strncmp(w, "vkci.node=", 10)) {
-			j->node = strtol(w + 10, NULL, 10);
-		} else if (!strncmp(w, "vkci.nodes=", 11)) {
-			j->nodes = strtol(w + 11, NULL, 10);
-		} else if (!strcmp(w, "vkci.shell=1")) {
-			j->shell = 1;
-		} else if (!strncmp(w, "vkci.fetch=", 11)) {
-			snprintf(j->fetch, sizeof(j->fetch), "%s", w + 11);
-		} else if (!strncmp(w, "vkci.scratch=", 13)) {
-			snprintf(j->scratch, sizeof(j->scratch), "%s", w + 13);
-		} else if (!strncmp(w, "vkci.arg=", 9)) {
-			if (j->argc > MAX_ARGS || decode(w + 9) < 0) {
-				snprintf(err, size, "bad or too many vkci.arg= words");
-				return -1;
-			}
-			j->argv[j->argc++] = w + 9;
-		}
-	}
-	j->argv[j->argc] = NULL;
-	if (!j->test[0] || strstr(j->test, "..") || j->test[0] == '/') {
-		snprintf(err, size, "no valid vkci.test= on the kernel command line");
-		return -1;
-	}
-	if (j->nodes < 1 || j->nodes > 250 || j->node < 0 || j->node >= j->nodes) {
-		snprintf(err, size, "bad vkci.node=/vkci.nodes= on the kernel command line");
-		return -1;
+		tcsetattr(agent_serial, TCSANOW, &t);
 	}
 	return 0;
 }
@@ -333,9 +173,60 @@ fail:
 	return -1;
 }
 
-/* lo always; eth0 = 10.0.0.(node+1)/24 on the run's switch for multi-node tests. */
+/* What an instance restored from a snapshot must not share with its
+ * siblings (PROTOCOL.md): the wall clock and the CRNG's state. */
+static void fresh_state(const struct job *j)
+{
+	if (j->time_ms) {
+		struct timespec ts = { j->time_ms / 1000, (j->time_ms % 1000) * 1000000 };
+
+		if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+			kmsg("vkci-init: cannot set the clock (vkci.time=)\n");
+	}
+#ifdef __linux__
+	if (j->seed[0]) {
+		struct { struct rand_pool_info info; unsigned char buf[32]; } e;
+		size_t n = 0;
+		int fd;
+
+		for (const char *h = j->seed; h[0] && h[1] && n < sizeof(e.buf); h += 2) {
+			int hi = proto_hexval(h[0]), lo = proto_hexval(h[1]);
+
+			if (hi < 0 || lo < 0)
+				break;
+			e.buf[n++] = (unsigned char)(hi << 4 | lo);
+		}
+		e.info.entropy_count = (int)n * 8;
+		e.info.buf_size = (int)n;
+		fd = open("/dev/urandom", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || ioctl(fd, RNDADDENTROPY, &e) < 0 || ioctl(fd, RNDRESEEDCRNG, 0) < 0)
+			kmsg("vkci-init: cannot reseed the CRNG (vkci.seed=)\n");
+		if (fd >= 0)
+			close(fd);
+	}
+#endif
+}
+
+/* lo always; eth0 = 10.0.0.(node+1)/24 on the run's switch for multi-node
+ * tests, with a MAC of its own (a restored NIC has its template's). */
 static int network(const struct job *j, char *err, size_t size)
 {
+#ifdef __linux__
+	if (j->nodes > 1) {
+		struct ifreq ifr;
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "eth0");
+		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(ifr.ifr_hwaddr.sa_data, "\x52\x54\x00\x00\x00", 5);
+		ifr.ifr_hwaddr.sa_data[5] = (char)(j->node + 1);
+		if (fd >= 0) {
+			ioctl(fd, SIOCSIFHWADDR, &ifr);   /* UML's daemon transport may refuse: harmless */
+			close(fd);
+		}
+	}
+#endif
 	if (if_up("lo", 0, 0, err, size) < 0)
 		return -1;
 	if (j->nodes > 1)
@@ -343,10 +234,47 @@ static int network(const struct job *j, char *err, size_t size)
 	return 0;
 }
 
+/* ---- the test ------------------------------------------------------------ */
+
+static void on_sigchld(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	if (write(chld_pipe[1], "c", 1) < 0)
+		(void)0;   /* full: a wake-up is pending anyway */
+	errno = e;
+}
+
+static int setup_sigchld(void)
+{
+	struct sigaction sa;
+
+	if (pipe(chld_pipe) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(chld_pipe[i], F_SETFD, FD_CLOEXEC);
+		fcntl(chld_pipe[i], F_SETFL, O_NONBLOCK);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGCHLD, &sa, NULL);
+}
+
+static void drain_chld_pipe(void)
+{
+	char buf[64];
+
+	while (read(chld_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
 struct stream {
 	int fd;
 	char tag_full, tag_part;
-	char buf[CHUNK];
+	char buf[PROTO_OUT_CHUNK];
 	size_t len;
 };
 
@@ -359,7 +287,7 @@ static void relay(struct stream *s)
 		return;
 	if (n <= 0) {
 		if (s->len)
-			record(s->tag_full, s->buf, s->len);
+			send_record(s->tag_full, s->buf, s->len);
 		s->len = 0;
 		close(s->fd);
 		s->fd = -1;
@@ -367,24 +295,28 @@ static void relay(struct stream *s)
 	}
 	for (ssize_t i = 0; i < n; i++) {
 		if (tmp[i] == '\n') {
-			record(s->tag_full, s->buf, s->len);
+			send_record(s->tag_full, s->buf, s->len);
 			s->len = 0;
 			continue;
 		}
-		if (s->len == CHUNK) {
-			record(s->tag_part, s->buf, s->len);
+		if (s->len == PROTO_OUT_CHUNK) {
+			send_record(s->tag_part, s->buf, s->len);
 			s->len = 0;
 		}
 		s->buf[s->len++] = tmp[i];
 	}
 }
 
-static long long now_ms(void)
+/* The child's side: a clean signal state, its own session. */
+static void child_setup(void)
 {
-	struct timespec ts;
+	sigset_t none;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 }
 
 /* Start the test in its own session; report exec failure through a pipe. */
@@ -414,13 +346,9 @@ static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err
 			"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/tmp", "TERM=dumb", "LC_ALL=C",
 			j->env[0], j->env[1], j->env[2], j->scratch[0] ? j->env[3] : NULL, NULL,
 		};
-		sigset_t none;
 		int null = open("/dev/null", O_RDONLY);
 
-		setsid();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		child_setup();
 		if (null >= 0)
 			dup2(null, 0);
 		dup2(out, 1);
@@ -444,9 +372,9 @@ static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err
 }
 
 /* Relay output until the test ends or times out; returns its wait status,
- * or -1 on timeout. SIGCHLD arrives on sigfd, so one poll() waits for all. */
-static int supervise(pid_t pid, int sigfd, struct stream *out, struct stream *errs,
-		     long timeout_s)
+ * or -1 on timeout. SIGCHLD arrives on the self-pipe, so one poll() waits
+ * for all. */
+static int supervise(pid_t pid, struct stream *out, struct stream *errs, long timeout_s)
 {
 	long long deadline = now_ms() + timeout_s * 1000, drain = -1;
 	int status = 0, exited = 0, timed_out = 0;
@@ -457,17 +385,14 @@ static int supervise(pid_t pid, int sigfd, struct stream *out, struct stream *er
 		long long stop = drain >= 0 ? drain : deadline, left = stop - now_ms();
 		pid_t w;
 
-		p[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = chld_pipe[0], .events = POLLIN };
 		if (out->fd >= 0)
 			p[n++] = (struct pollfd){ .fd = out->fd, .events = POLLIN };
 		if (errs->fd >= 0)
 			p[n++] = (struct pollfd){ .fd = errs->fd, .events = POLLIN };
 		if (poll(p, (nfds_t)n, left < 0 ? 0 : left > 1000000 ? 1000000 : (int)left) > 0) {
-			struct signalfd_siginfo si;
-
 			if (p[0].revents)
-				while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-					;
+				drain_chld_pipe();
 			for (int i = 1; i < n; i++)
 				if (p[i].revents)
 					relay(p[i].fd == out->fd ? out : errs);
@@ -496,30 +421,25 @@ static int supervise(pid_t pid, int sigfd, struct stream *out, struct stream *er
 /* vkci boot: a login-less interactive shell on the serial line, which is
  * its controlling terminal, in cooked mode. The session ends when the shell
  * exits or after the timeout; then the line goes raw again for the records. */
-static int run_shell(const struct job *j, int sigfd)
+static int run_shell(const struct job *j)
 {
 	long long deadline = now_ms() + j->timeout_s * 1000;
-	struct termios raw;
 	int status = 0;
 	pid_t pid;
 
-	control('S', "shell");
-	tcdrain(serial);
-	tcsetattr(serial, TCSANOW, &serial_cooked);
+	send_control('S', "shell");
+	tcdrain(agent_serial);
+	tcsetattr(agent_serial, TCSANOW, &serial_cooked);
 	pid = fork();
 	if (pid == 0) {
 		static char *const envp[] = {
 			"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/root", "TERM=vt100",
 			"PS1=vkci# ", "LC_ALL=C", NULL,
 		};
-		sigset_t none;
 		int tty;
 
-		setsid();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		tty = open("/dev/ttyS0", O_RDWR);
+		child_setup();
+		tty = open(j->serial, O_RDWR);
 		if (tty < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
 			_exit(126);
 		dup2(tty, 0);
@@ -531,12 +451,10 @@ static int run_shell(const struct job *j, int sigfd)
 		_exit(127);
 	}
 	for (;;) {
-		struct pollfd p = { .fd = sigfd, .events = POLLIN };
-		struct signalfd_siginfo si;
+		struct pollfd p = { .fd = chld_pipe[0], .events = POLLIN };
 		long long left = deadline - now_ms();
-		pid_t w;
 
-		if (pid < 0 || (w = waitpid(pid, &status, WNOHANG)) == pid)
+		if (pid < 0 || waitpid(pid, &status, WNOHANG) == pid)
 			break;
 		if (left <= 0) {
 			kill(-pid, SIGKILL);
@@ -545,239 +463,25 @@ static int run_shell(const struct job *j, int sigfd)
 			break;
 		}
 		if (poll(&p, 1, left > 1000000 ? 1000000 : (int)left) > 0)
-			while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				;
+			drain_chld_pipe();
 	}
 	/* the session leader's exit hung the line up: our old descriptor now
 	 * fails with EIO, so open the line afresh (raw again) for the records */
-	close(serial);
-	if (open_serial() < 0)
-		kmsg("vkci-init: cannot reopen /dev/ttyS0 after the shell\n");
-	(void)raw;
-	write_all(serial, "\n", 1);
+	close(agent_serial);
+	if (open_serial(j->serial) < 0)
+		kmsg("vkci-init: cannot reopen the serial line after the shell\n");
+	write_all(agent_serial, "\n", 1);
 	return pid < 0 ? 127 << 8 : status;
 }
 
-/* ---- file transfer (PROTOCOL.md, "File transfer") ------------------------
- * Every regular file under the fetch dir, depth first in name order, as
- * begin/data/end records; symlinks and special files are skipped, as are
- * files without any read permission bit (debugfs control files such as
- * gcov/reset). Files are read() to EOF: debugfs reports their size as 0. */
-#define XFER_CHUNK 3072              /* file bytes per data record: 4096 base64 chars */
-#define XFER_MAX_DEPTH 32
-#define XFER_MAX_ENCODED 3072        /* percent-encoded name in a begin record */
-#define XFER_AGENT_MAX_FILE (1ULL << 30)
-
-static unsigned long xfer_files;
-static unsigned long long xfer_bytes;
-
-static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t len)
+static void report_end(int status, long timeout_s)
 {
-	static uint32_t table[256];
-
-	if (!table[1])
-		for (uint32_t n = 0; n < 256; n++) {
-			uint32_t c = n;
-
-			for (int k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[n] = c;
-		}
-	crc = ~crc;
-	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-/* "F <key> <verb> <arg>\n" in one write; arg is at most 4096 bytes. */
-static void frecord(const char *verb, const char *arg, size_t len)
-{
-	static char buf[4700];
-	int n = snprintf(buf, sizeof(buf), "F %s %s%s", token, verb, len ? " " : "");
-
-	if (len > sizeof(buf) - (size_t)n - 1)
-		len = sizeof(buf) - (size_t)n - 1;
-	memcpy(buf + n, arg, len);
-	buf[(size_t)n + len] = '\n';
-	write_all(serial, buf, (size_t)n + len + 1);
-}
-
-static void fnote(const char *verb, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void fnote(const char *verb, const char *f, ...)
-{
-	char msg[400];
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(msg, sizeof(msg), f, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(msg))
-		n = sizeof(msg) - 1;
-	for (int i = 0; i < n; i++)
-		if (msg[i] == '\n')
-			msg[i] = ' ';
-	frecord(verb, msg, n > 0 ? (size_t)n : 0);
-}
-
-static size_t base64(const unsigned char *in, size_t n, char *out)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0, i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = b64[in[i] >> 2];
-		out[o++] = b64[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		out[o++] = b64[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64[in[i] >> 2];
-		out[o++] = b64[(in[i] & 3) << 4];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (n - i == 2) {
-		out[o++] = b64[in[i] >> 2];
-		out[o++] = b64[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64[(in[i + 1] & 15) << 2];
-		out[o++] = '=';
-	}
-	return o;
-}
-
-/* The name as the protocol carries it: bytes outside [A-Za-z0-9._/=:+-] as %XX. */
-static size_t encode_name(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (o + 4 > size)
-			return 0;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    strchr("._/=:+-", c)) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	return o;
-}
-
-static void send_file(int dfd, const char *name, const char *rel)
-{
-	static unsigned char chunk[XFER_CHUNK];
-	static char enc[XFER_MAX_ENCODED + 8], b64[4200];
-	unsigned long long total = 0;
-	uint32_t crc = 0;
-	size_t elen = encode_name(rel, enc, sizeof(enc) - 4), have = 0;
-	int fd, eof = 0;
-
-	if (!elen || elen > XFER_MAX_ENCODED) {
-		fnote("abort", "skipped a file under '%.60s': name too long", rel);
-		return;
-	}
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		fnote("abort", "cannot open '%.200s': %s", rel, strerror(errno));
-		return;
-	}
-	frecord("begin", enc, elen);
-	while (!eof) {
-		ssize_t n = read(fd, chunk + have, sizeof(chunk) - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fnote("abort", "cannot read '%.200s': %s", rel, strerror(errno));
-			close(fd);
-			return;
-		}
-		eof = n == 0;
-		have += (size_t)n;
-		if (have == sizeof(chunk) || (eof && have)) {
-			if (total + have > XFER_AGENT_MAX_FILE) {
-				fnote("abort", "'%.200s' is larger than 1 GiB", rel);
-				close(fd);
-				return;
-			}
-			crc = crc32_update(crc, chunk, have);
-			total += have;
-			frecord("data", b64, base64(chunk, have, b64));
-			have = 0;
-		}
-	}
-	close(fd);
-	snprintf(b64, sizeof(b64), "%llu %08x", total, crc);
-	frecord("end", b64, strlen(b64));
-	xfer_files++;
-	xfer_bytes += total;
-}
-
-static int name_cmp(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* rel: the path of dfd relative to the fetch dir ("" at the top), in a
- * buffer of PATH_MAX bytes. Takes dfd. */
-static void send_dir(int dfd, char *rel, int depth)
-{
-	struct dirent **list;
-	size_t rlen = strlen(rel);
-	int n = scandirat(dfd, ".", &list, NULL, name_cmp);
-
-	if (n < 0) {
-		fnote("abort", "cannot read dir '%.200s': %s", rlen ? rel : ".", strerror(errno));
-		close(dfd);
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *name = list[i]->d_name;
-		struct stat st;
-
-		if (!strcmp(name, ".") || !strcmp(name, "..") ||
-		    snprintf(rel + rlen, 4096 - rlen, "%s%s", rlen ? "/" : "", name) >= (int)(4096 - rlen) ||
-		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			free(list[i]);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub = depth < XFER_MAX_DEPTH - 1 ?
-				  openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-
-			if (sub >= 0)
-				send_dir(sub, rel, depth + 1);
-			else
-				fnote("abort", "skipped dir '%.200s': %s", rel,
-				      depth < XFER_MAX_DEPTH - 1 ? strerror(errno) : "too deep");
-		} else if (S_ISREG(st.st_mode) && (st.st_mode & 0444)) {
-			send_file(dfd, name, rel);
-		}
-		rel[rlen] = '\0';
-		free(list[i]);
-	}
-	free(list);
-	close(dfd);
-}
-
-static void send_tree(const char *root)
-{
-	static char rel[4096];
-	char count[64];
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	rel[0] = '\0';
-	if (fd < 0)
-		fnote("abort", "cannot open '%.200s' (vkci.fetch=): %s", root, strerror(errno));
+	if (status < 0)
+		send_control('X', "timeout %ld", timeout_s);
+	else if (WIFSIGNALED(status))
+		send_control('X', "signal %d", WTERMSIG(status));
 	else
-		send_dir(fd, rel, 0);
-	snprintf(count, sizeof(count), "%lu %llu", xfer_files, xfer_bytes);
-	frecord("count", count, strlen(count));
+		send_control('X', "exit %d", WEXITSTATUS(status));
 }
 
 static void reap_everything(void)
@@ -790,10 +494,16 @@ static void reap_everything(void)
 static _Noreturn void power_off(void)
 {
 	sync();
-	control('D', NULL);
-	if (serial >= 0)
-		tcdrain(serial);
+	send_control('D', NULL);
+	if (agent_serial >= 0)
+		tcdrain(agent_serial);
+	if (ack_wanted && agent_serial >= 0)
+		await_ack();
+#ifdef __linux__
 	reboot(RB_POWER_OFF);
+#else
+	reboot(RB_HALT | RB_POWEROFF);
+#endif
 	kmsg("vkci-init: power off failed\n");
 	for (;;)
 		pause();
@@ -805,7 +515,7 @@ static _Noreturn void fail(const char *msg)
 
 	snprintf(line, sizeof(line), "vkci-init: %s\n", msg);
 	kmsg(line);
-	control('!', "%s", msg);
+	send_control('!', "%s", msg);
 	reap_everything();
 	power_off();
 }
@@ -815,9 +525,8 @@ int main(void)
 	static struct job job;
 	struct stream out = { .tag_full = 'O', .tag_part = 'o' };
 	struct stream errs = { .tag_full = 'E', .tag_part = 'e' };
-	char err[512], path[300];
-	int po[2], pe[2], status, sigfd;
-	sigset_t chld;
+	char err[512], path[300], cmdline_err[512] = "";
+	int po[2], pe[2];
 	pid_t pid;
 
 	if (getpid() != 1) {
@@ -825,33 +534,31 @@ int main(void)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (mount_all(err, sizeof(err)) < 0) {
-		open_serial();
+		open_serial(DEFAULT_SERIAL);
 		fail(err);
 	}
-	if (open_serial() < 0) {
-		kmsg("vkci-init: cannot open /dev/ttyS0 (is ssl0= given?)\n");
+	if (read_cmdline(&job, cmdline_err, sizeof(cmdline_err)) < 0)
+		snprintf(job.serial, sizeof(job.serial), "%s", DEFAULT_SERIAL);
+	if (open_serial(job.serial) < 0) {
+		snprintf(err, sizeof(err), "vkci-init: cannot open the serial line '%s' (vkci.serial=)\n",
+			 job.serial);
+		kmsg(err);
 		power_off();
 	}
-	record('V', "vkci-agent 1", 12);
-	if (receive_key() < 0)
-		fail("no key from the host on the serial line");
-	if (read_cmdline(&job, err, sizeof(err)) < 0)
+	send_record('V', "vkci-agent 1", 12);
+	if (cmdline_err[0])
+		fail(cmdline_err);
+	if (setup_sigchld() < 0)
+		fail("cannot set up SIGCHLD");
+	if (receive_job(&job, err, sizeof(err)) < 0)
 		fail(err);
-	if (network(&job, err, sizeof(err)) < 0)
+	ack_wanted = (int)job.ack;
+	fresh_state(&job);
+	if (mount_payload(&job, err, sizeof(err)) < 0 || network(&job, err, sizeof(err)) < 0)
 		fail(err);
 	if (job.shell) {
-		status = run_shell(&job, sigfd);
-		if (status < 0)
-			control('X', "timeout %ld", job.timeout_s);
-		else if (WIFSIGNALED(status))
-			control('X', "signal %d", WTERMSIG(status));
-		else
-			control('X', "exit %d", WEXITSTATUS(status));
+		report_end(run_shell(&job), job.timeout_s);
 		reap_everything();
 		power_off();
 	}
@@ -861,25 +568,20 @@ int main(void)
 			 job.test);
 		fail(err);
 	}
-	if (sigfd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
 		fail("cannot create pipes");
 	pid = start_test(&job, path, po[1], pe[1], err, sizeof(err));
 	close(po[1]);
 	close(pe[1]);
 	if (pid < 0)
 		fail(err);
-	control('S', "%s", job.test);
+	send_control('S', "%s", job.test);
 	out.fd = po[0];
 	errs.fd = pe[0];
-	status = supervise(pid, sigfd, &out, &errs, job.timeout_s);
-	if (status < 0)
-		control('X', "timeout %ld", job.timeout_s);
-	else if (WIFSIGNALED(status))
-		control('X', "signal %d", WTERMSIG(status));
-	else
-		control('X', "exit %d", WEXITSTATUS(status));
+	report_end(supervise(pid, &out, &errs, job.timeout_s), job.timeout_s);
 	reap_everything();
 	if (job.fetch[0])
 		send_tree(job.fetch);
 	power_off();
 }
+

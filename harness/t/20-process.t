@@ -36,7 +36,13 @@ scenario good 0 '^ok 1 - fake'
 scenario hang 3 'not ok 1 - guest agent did not start the test within 11 s'
 scenario ignore-term 3 'not ok 1 - guest agent did not start the test'
 scenario grandchild 0 '^ok 1 - fake'
-scenario escape 0 '^ok 1 - fake'
+if [ "$platform" = posix ]; then
+	# no subreaper on the POSIX fallback: a process that left the vkernel's
+	# group is not vkci's to find (harness/platform.h)
+	skip "escape: needs a subreaper, which the POSIX fallback has not"
+else
+	scenario escape 0 '^ok 1 - fake'
+fi
 scenario flood 3 'vkernel exited with status 1 before the agent started'
 scenario signal 1 'not ok 2 - vkernel died by signal 11 \(SIGSEGV\) while the test ran'
 scenario garbage 3 'serial protocol violation'
@@ -84,21 +90,6 @@ for spec in 15:TERM 2:INT 1:HUP; do
 	is "$(ls "$run" | wc -l)" 0 "SIG$sig: instance dir removed"
 done
 
-# death of vkci's parent (prove killed): vkci cleans up by itself
-pidfile=$scratch/orphan.pids
-FAKE_MODE=hang FAKE_PIDFILE=$pidfile VKCI_RUNDIR=$run \
-	sh -c '"$0" exec -b 30 -k "$1" -i "$2" vm/fake >/dev/null 2>&1 & echo $! >"$3.vkci"; wait' \
-	"$VKCI" "$fake" "$img" "$pidfile" &
-parent=$!
-wait_for 5 test -s "$pidfile"
-vk=$(cat "$pidfile.vkci")
-kill -KILL $parent
-wait $parent 2>/dev/null
-wait_for 5 sh -c "! kill -0 $vk 2>/dev/null"
-ok $? "parent death: vkci exits"
-is "$(pids_alive "$pidfile")" "" "parent death: vkernel group killed"
-is "$(ls "$run" | wc -l)" 0 "parent death: instance dir removed"
-
 # bad input: one-line errors, usage exit status
 out=$("$VKCI" exec -k /nonexistent/linux -i "$img" vm/x 2>&1)
 is "$?" 2 "missing kernel: exit status 2"
@@ -114,5 +105,25 @@ is "$?" 2 "unknown option: exit status 2"
 out=$("$VKCI" frobnicate 2>&1)
 is "$?" 2 "unknown command: exit status 2"
 like "$out" "unknown command 'frobnicate'" "unknown command named"
+
+# death of vkci's parent (prove killed): vkci cleans up by itself (not on the
+# POSIX fallback: it has no parent-death signal)
+if [ "$platform" = posix ]; then
+	skip "parent death: needs a parent-death signal, which the POSIX fallback has not"
+	done_testing
+fi
+pidfile=$scratch/orphan.pids
+FAKE_MODE=hang FAKE_PIDFILE=$pidfile VKCI_RUNDIR=$run \
+	sh -c '"$0" exec -b 30 -k "$1" -i "$2" vm/fake >/dev/null 2>&1 & echo $! >"$3.vkci"; wait' \
+	"$VKCI" "$fake" "$img" "$pidfile" &
+parent=$!
+wait_for 5 test -s "$pidfile"
+vk=$(cat "$pidfile.vkci")
+kill -KILL $parent
+wait $parent 2>/dev/null
+wait_for 5 sh -c "! kill -0 $vk 2>/dev/null"
+ok $? "parent death: vkci exits"
+is "$(pids_alive "$pidfile")" "" "parent death: vkernel group killed"
+is "$(ls "$run" | wc -l)" 0 "parent death: instance dir removed"
 
 done_testing

@@ -54,7 +54,7 @@ build -c "$scratch/missing.config" "$src"
 is "$rc" 5 "missing fragment file: exit 5"
 build --variant coverage "$src"
 is "$rc" 5 "coverage variant without CONFIG_GCOV=y: exit 5"
-like "$out" "coverage variant needs CONFIG_GCOV=y .*harness/coverage.config" "coverage variant: names the fragment to add"
+like "$out" "coverage variant needs CONFIG_GCOV=y .*harness/coverage.uml.config" "coverage variant: names the fragment to add"
 out=$(CC=no-such-cc VKCI_CACHE=$cache "$VKCI" build "$src" 2>&1); rc=$?
 is "$rc" 6 "missing compiler: exit 6"
 like "$out" "compiler 'no-such-cc' not found \(apt-get install gcc, or set CC=" "missing compiler: named, with the fix"
@@ -72,7 +72,9 @@ build -c "$scratch/i915.config" "$src"
 is "$rc" 5 "option that cannot be set: exit 5"
 like "$out" "CONFIG_DRM_I915=y \(.*i915.config line 2\) did not take.*depends on DRM && X86" \
 	"option that cannot be set: named, with its dependencies"
-[ -f "$(ls -d "$cache"/kernels/*/ | head -1)/build.log" ]
+# (the dir the configuration ran in, as vkci printed it: the cache holds others)
+cdir=$(printf '%s\n' "$out" | sed -n 's/^vkci: configuring .* in \(.*\)$/\1/p' | head -1)
+[ -n "$cdir" ] && [ -f "$cdir/build.log" ]
 ok $? "failed configuration: the log is kept"
 
 # ---- the cached default kernel (make test builds it before running us)

@@ -17,7 +17,8 @@ cd "$top" || exit 1
 unset MAKEFLAGS MAKELEVEL MFLAGS
 src=$(ci/kernel-source.sh) || skip_all "no default kernel source"
 sel=$src/tools/testing/selftests
-export VKCI_CACHE="$scratch/cache"
+# the build tests use a private cache (cold builds); the runs the shared one
+ksft() { VKCI_CACHE="$scratch/cache" python3 ci/kselftest.py "$@" --source "$src"; }
 
 # ---- the build: tree untouched, no-op in well under a second -------------
 # every path, size and mtime of the tree, and the contents of selftests/
@@ -27,33 +28,37 @@ tree_state() {
 }
 before=$(tree_state)
 # prctl's and uevent's Makefiles write their programs into the source dir
-out=$(python3 ci/kselftest.py build prctl uevent 2>"$scratch/build.err"); rc=$?
+out=$(ksft build prctl uevent 2>"$scratch/build.err"); rc=$?
 is "$rc" 0 "build: prctl and uevent build"
 like "$out" "^prctl +[0-9]+ programs" "build: prctl's programs listed"
 is "$(tree_state)" "$before" "build: the source tree is unchanged (listing, sizes, mtimes, contents)"
+# the interpreter itself, not a version manager's shim in front of it
+py=$(python3 -c 'import sys; print(sys.executable)')
 t0=$(date +%s%N)
-python3 ci/kselftest.py build prctl uevent >/dev/null 2>"$scratch/noop.err"; rc=$?
+VKCI_CACHE="$scratch/cache" "$py" ci/kselftest.py build prctl uevent --source "$src" >/dev/null 2>"$scratch/noop.err"; rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 is "$rc" 0 "build: second run succeeds"
 is "$(grep -c 'built in' "$scratch/noop.err")" 0 "build: second run builds nothing"
 ok "$([ "$ms" -lt 1000 ]; echo $?)" "build: no-op decision in ${ms} ms (< 1000)"
 # a target that does not build: reported with its log, the others still built
-out=$(python3 ci/kselftest.py build rseq prctl 2>&1); rc=$?
+out=$(ksft build rseq prctl 2>&1); rc=$?
 is "$rc" 1 "build: a failing target (rseq: shared librseq) gives exit 1"
 like "$out" "kselftest target 'rseq' did not build.*build.log" "build: the failing target named with its log"
 like "$out" "prctl +[0-9]+ programs" "build: the other target is still there"
 
 # ---- names that do not exist ----------------------------------------------
 chk() { python3 ci/selection.py check "$@" 2>&1; echo "rc=$?"; }
-is "$(chk --tests suites/vm/mremapp.c)" "vkci: no test 'suites/vm/mremapp.c' (closest: suites/vm/mremap.c)
-rc=2" "names: a TESTS= typo names the closest test"
+out=$(chk --tests suites/vm/mremapp.c)
+like "$out" "^vkci: no test 'suites/vm/mremapp.c' \(closest: suites/vm/mremap.c[,)]" "names: a TESTS= typo names the closest test first"
+like "$out" "^rc=2$" "names: exit 2"
+is "$(printf '%s\n' "$out" | wc -l)" 2 "names: one line"
 is "$(chk --suites 'vm fss')" "vkci: no suite 'fss' (closest: fs)
 rc=2" "names: a suite typo"
 like "$(chk --suites kselftest:timerz)" "^vkci: no kselftest target 'timerz' \(closest: timers" "names: a kselftest target typo"
 like "$(chk --tests kselftest/timerz/nanosleep)" "no kselftest target 'timerz'" "names: a kselftest test's target typo"
 out=$(make -s check TESTS=suites/vm/mremapp.c OUT="$scratch/o1" 2>&1); rc=$?
 is "$rc" 2 "names: make check TESTS=typo exits 2"
-like "$out" "^vkci: no test 'suites/vm/mremapp.c' \(closest: suites/vm/mremap.c\)" "names: vkci's line, not make's 'No rule to make target'"
+like "$out" "^vkci: no test 'suites/vm/mremapp.c' \(closest: suites/vm/mremap.c" "names: vkci's line, not make's 'No rule to make target'"
 
 # ---- one run per OUT ----------------------------------------------------------
 mkdir -p "$scratch/busy"
@@ -75,7 +80,7 @@ targets=$(grep -v '^#' suites/kselftest/ci-targets | tr -s ' \n' ',' | sed 's/^,
 make -s check KERNEL="$kernel" SUITES="kselftest:$targets" OUT="$scratch/run" JOBS="${JOBS:-2}" \
 	>"$scratch/run.log" 2>&1
 ok 0 "run: make check SUITES=kselftest:$targets ran (status $?)"
-out=$(python3 ci/kselftest.py check --targets $(echo "$targets" | tr ',' ' ') "$scratch/run" 2>&1); rc=$?
+out=$(python3 ci/kselftest.py check "$scratch/run" --targets $(echo "$targets" | tr ',' ' ') 2>&1); rc=$?
 is "$rc" 0 "run: outcomes as suites/kselftest/expected.txt lists"
 printf '%s\n' "$out" | sed 's/^/# /'
 [ "$rc" = 0 ] || tail -40 "$scratch/run.log" | sed 's/^/#   /'

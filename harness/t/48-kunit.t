@@ -25,7 +25,7 @@ if [ -z "$kernel" ] || [ ! -x "$kernel" ] || [ ! -f "$image" ]; then
 fi
 [ -f "$payload" ] || make -s kunit-payload >/dev/null 2>&1
 export VKCI_RUNDIR=$scratch/run VKCI
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
+json() { python3 -c "import json,sys; sys.path.insert(0, 'ci'); d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
 
 # ---- discovery ----------------------------------------------------------------------
 list=$(python3 ci/kunit.py list --kernel "$kernel" --image "$image" --payload "$payload" 2>&1); rc=$?
@@ -58,15 +58,18 @@ is "$(res vkci_planted_fail 'd["reason"]')" "case failed: vkci_planted_fails" "p
 is "$(st vkci_planted_warn)" 1 "planted warning: the suite fails (exit 1)"
 is "$(res vkci_planted_warn '(d["outcome"], d["crash_kind"])')" "('crash', 'kernel warning')" \
 	"planted warning: a crash of kind 'kernel warning', in this suite"
-is "$(res vkci_planted_warn 'd["crash_title"]')" "kernel warning in vkci_planted_warns" \
-	"planted warning: its crash title names the function"
+is "$(res vkci_planted_warn 'd["crash_title"]')" "WARNING in vkci_planted_warns" \
+	"planted warning: its crash title names the function (console.c's title)"
 is "$(st vkci_planted_panic)" 1 "planted panic: the suite fails (exit 1)"
 is "$(res vkci_planted_panic '(d["outcome"], d["crash_kind"])')" "('crash', 'kernel panic')" \
 	"planted panic: a crash of kind 'kernel panic', in this suite"
 is "$(res vkci_planted_panic '[(s["name"], s["outcome"]) for s in d["subtests"]]')" \
 	"[('vkci_planted_panics', 'fail')]" "planted panic: against the case that panicked"
-is "$(res vkci_planted_panic 'd["crash_title"]')" "kernel panic in vkci_planted_panic.vkci_planted_panics" \
+is "$(res vkci_planted_panic 'd["crash_title"]')" \
+	"kernel panic: vkci planted panic in a KUnit case in vkci_planted_panic.vkci_planted_panics" \
 	"planted panic: its crash title names suite and case (the trace shows only KUnit's frames)"
+is "$(res vkci_planted_panic 'd["crash_fingerprint"] == __import__("kunit").title_fingerprint(d["crash_title"])')" True \
+	"planted panic: its fingerprint is its title's (console.c's FNV-1a)"
 like "$(cat "$one/vkci_planted_panic.tap")" "Kernel panic - not syncing: vkci planted panic" \
 	"planted panic: the console excerpt in its TAP"
 others=$(awk '$1 !~ /vkci_planted/ && $2 != 0 {print $1 "(" $2 ")"}' "$one/status" | tr '\n' ' ')

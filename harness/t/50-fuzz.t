@@ -12,7 +12,7 @@ for f in "$@"; do
 	n=$((n + 1))
 	name=$(basename "$f")
 	corpus=$(mktemp -d "${TMPDIR:-/tmp}/vkci-fuzz.XXXXXX")
-	cp "$top"/harness/t/data/*.serial "$top"/harness/t/data/*.console "$corpus"/ 2>/dev/null
+	cp "$top"/harness/t/data/*.serial "$top"/harness/t/data/*.console "$top"/harness/t/data/crash/*.log "$corpus"/ 2>/dev/null
 	log=$corpus.log
 	if "$f" -max_total_time="$secs" -print_final_stats=1 -close_fd_mask=3 "$corpus" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

@@ -58,4 +58,39 @@ try:
     ok(leftovers(run) == 0, "sysrq-c: no vkernel left after the crash")
 finally:
     shutil.rmtree(run, ignore_errors=True)
+
+# a console scenario takes the C tests' path through vkci exec: retries,
+# quarantine, and the result.json vkci writes from the scenario's record
+import json  # noqa: E402
+work = tempfile.mkdtemp(prefix="vkci-scenario.")
+vkci = os.environ.get("VKCI", os.path.join(TOP, "harness", "vkci"))
+script = os.path.join(TOP, "harness", "t", "scenario", "flaky.py")
+try:
+    env = dict(os.environ, VKCI_KERNEL=kernel, VKCI_IMAGE=image, VKCI_PAYLOAD=payload,
+               VKCI_RUNDIR=os.path.join(work, "run"), VKCI_T_FLAKY_COUNTER=os.path.join(work, "n1"))
+    r = subprocess.run([vkci, "exec", "--retries", "1", "-l", os.path.join(work, "logs"), script],
+                       env=env, capture_output=True, text=True)
+    ok(r.returncode == 0 and "# vkci: flaky: failed attempt 1 (run 1 passes), passed attempt 2" in r.stdout,
+       "scenario: a failed first run is retried and reported flaky (exit 0)", r.stdout + r.stderr)
+    with open(os.path.join(work, "logs", "scenario", "flaky", "result.json")) as f:
+        res = json.load(f)
+    ok(res["format"] == "vkci-result/2" and res["kind"] == "console-scenario" and
+       res["outcome"] == "flaky" and [a["exit_status"] for a in res["attempts"]] == [1, 0] and
+       res["tests"] == {"planned": 3, "run": 3, "failed": 0},
+       "scenario: vkci writes its result.json from the scenario's record", res)
+    ok(os.path.isdir(os.path.join(work, "logs", "scenario", "flaky", "attempt1")),
+       "scenario: the failed attempt's logs are kept in attempt1/")
+    env["VKCI_T_FLAKY_COUNTER"] = os.path.join(work, "n2")
+    env["VKCI_T_FLAKY_FAILS"] = "9"
+    r = subprocess.run([vkci, "exec", "--quarantined", "-l", os.path.join(work, "logs2"), script],
+                       env=env, capture_output=True, text=True)
+    ok(r.returncode == 0 and "# TODO quarantined" in r.stdout,
+       "scenario: a quarantined failure is a TAP TODO, not counted (exit 0)", r.stdout + r.stderr)
+    with open(os.path.join(work, "logs2", "scenario", "flaky", "result.json")) as f:
+        res = json.load(f)
+    ok(res["quarantined"] is True and res["exit_status"] == 1 and res["outcome"] == "fail" and
+       res["reason"] == "not ok 2 - run 1 passes",
+       "scenario: its result says quarantined, with the real outcome and reason", res)
+finally:
+    shutil.rmtree(work, ignore_errors=True)
 done()

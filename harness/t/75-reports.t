@@ -122,6 +122,11 @@ try:
     ok(len(g) == 1 and g[0]["fingerprint"] == res["panic"]["crash_fingerprint"] and
        g[0]["tests"] == ["guest/panic", "guest/panic (attempt 1)"],
        "summary.json: one crash group, the crash on both attempts", g)
+    ok(len(g) == 1 and (res["panic"].get("crash_title") or "").startswith("kernel panic: sysrq triggered crash")
+       and g[0].get("title") == res["panic"]["crash_title"],
+       "result.json and the crash group carry the crash title", g)
+    with open(os.path.join(out, "junit.xml"), encoding="utf-8") as f:
+        ok("crash title: kernel panic: sysrq triggered crash" in f.read(), "junit.xml carries the crash title")
 
     # junit.xml: TAP::Formatter::JUnit's shape
     root = ET.parse(os.path.join(out, "junit.xml")).getroot()

@@ -22,6 +22,12 @@ like() { # like TEXT REGEX DESCRIPTION
 		ok 1 "$3"; echo "# expected to match: $2"; printf '%s\n' "$1" | head -20 | sed 's/^/#   /'; fi
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+skip() { # skip REASON: one skipped test
+	_n=$((_n + 1))
+	echo "ok $_n # SKIP $*"
+}
+# the driver's platform layer (harness/platform.h): "linux" or "posix"
+platform=$("$VKCI" version 2>/dev/null | sed -n 's/.*(platform \([a-z]*\)).*/\1/p')
 done_testing() { echo "1..$_n"; [ "$_failed" = 0 ]; exit $?; }
 
 # wait_for SECONDS CMD...: poll a condition (10 ms steps), bounded

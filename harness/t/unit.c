@@ -8,16 +8,21 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "../build.h"
+#include "../kconfig.h"
+#include "../diag.h"
 #include "../console.h"
 #include "../meta.h"
-#include "../report.h"
+#include "../result.h"
+#include "../backend.h"
+#include "../proto.h"
 #include "../serial.h"
 #include "../tap.h"
 #include "../transfer.h"
-#include "../uml.h"
 #include "../util.h"
+#include "../verdict.h"
 
 static int n_tests, n_failed;
 
@@ -222,8 +227,9 @@ static void test_tap(void)
 	tap_init(&t);
 	feed(&t, "ok");
 	feed(&t, "ok 7");
+	ok(t.renumber && t.number == 2, "tap: a number out of sequence is corrected for the relay");
 	feed(&t, "ok");
-	is_long(t.last_number, 8, "tap: numbering without and with numbers");
+	is_long(t.last_number, 3, "tap: numbering in sequence, with and without numbers");
 	feed(&t, "1..8");
 	ok(t.plan_after_tests, "tap: trailing plan noticed");
 	tap_free(&t);
@@ -378,6 +384,68 @@ static void test_ktap(void)
 	tap_free(&t);
 }
 
+
+static void vsink(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	(void)line;
+	(void)len;
+}
+
+static void to_verdict(void *ctx, const struct serial_event *ev)
+{
+	verdict_event(ctx, ev);
+}
+
+/* A test's output lines and exit status through the verdict: its status,
+ * *skipped the report's "skip" outcome. */
+static int verdict_of(const char *lines, int exit_status, int *skipped)
+{
+	static char buf[4096];
+	struct serial_parser sp;
+	struct host_facts host;
+	struct verdict v;
+	size_t n = 0;
+	int rc;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "V vkci-agent 1\nK 5f1c0ffee0ddba11\nS 5f1c0ffee0ddba11 t/t\n");
+	while (*lines && n < sizeof(buf) - 200) {
+		size_t l = strcspn(lines, "\n");
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "O %.*s\n", (int)l, lines);
+		lines += l + (lines[l] == '\n');
+	}
+	snprintf(buf + n, sizeof(buf) - n, "X 5f1c0ffee0ddba11 exit %d\nD 5f1c0ffee0ddba11\n", exit_status);
+	memset(&host, 0, sizeof(host));
+	host.kernel_reaped = 1;
+	verdict_init(&v, vsink, NULL, NULL);
+	serial_init(&sp, to_verdict, &v);
+	serial_feed(&sp, buf, strlen(buf));
+	serial_finish(&sp);
+	rc = verdict_finish(&v, &host);
+	*skipped = v.skipped;
+	verdict_free(&v);
+	return rc;
+}
+
+static void test_ktap_verdict(void)
+{
+	int sk;
+
+	ok(verdict_of("TAP version 13\n1..2\nok 1 a # SKIP no x\nok 2 b # SKIP no y", 4, &sk) == EXIT_PASS && sk,
+	   "ktap verdict: every result skipped and exit 4: the test skipped");
+	ok(verdict_of("TAP version 13\n1..2\nok 1 a\nok 2 b # SKIP no y", 4, &sk) == EXIT_PASS && !sk,
+	   "ktap verdict: one result passed: not a skip");
+	ok(verdict_of("TAP version 13\n1..1\n  1..1\n  not ok 1 inner\nok 1 outer", 0, &sk) == EXIT_FAIL,
+	   "ktap verdict: a nested not ok fails a test that exits 0");
+	ok(verdict_of("TAP version 13\n1..1\nok 1 a\n# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0", 0, &sk) ==
+	   EXIT_FAIL, "ktap verdict: # Totals: with a failure fails a test that exits 0");
+	ok(verdict_of("TAP version 13\n1..1\nok 1 a", 1, &sk) == EXIT_FAIL,
+	   "ktap verdict: exit 1 fails a test whose results all say ok");
+	ok(verdict_of("TAP version 13\n1..1\nnot ok 1 a # SKIP no device", 0, &sk) == EXIT_PASS,
+	   "ktap verdict: not ok # SKIP is a skip");
+}
+
 /* ---- console ----------------------------------------------------------- */
 
 static void test_console(void)
@@ -461,46 +529,116 @@ static void test_fingerprint(void)
 		" [<600222ca>] show_stack+0x184/0x193\n"
 		" [<603bbf55>] dump_stack+0x1a/0x1c\n"
 		" [<603b396c>] panic+0x14d/0x370\n"
-		" [<6026c97a>] __handle_sysrq+0xce/0x15c\n"
-		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<6026c47b>] sysrq_reset_seq_param_set+0x0/0x56\n"
 		" [<6026d044>] ? maybe_frame+0x83/0xa3\n"
-		" [<60100000>] proc_reg_write+0x1/0x2\n"
-		" [<60100010>] vfs_write+0x1/0x2\n"
-		" [<60100020>] ksys_write+0x1/0x2\n";
+		" [<6026c97a>] __handle_sysrq.isra.0+0xce/0x15c\n"
+		"  write_sysrq_trigger+0x83/0xa3\n"
+		" [<60100000>] proc_reg_write+0x1/0x2\n";
 	struct console_state *c = malloc(sizeof(*c));
-	char fp[256];
+	char fp[256], fp2[256];
 
 	console_init(c);
 	console_feed(c, STR(trace));
 	console_finish(c);
+	is_str(console_title(c), "kernel panic: sysrq triggered crash in __handle_sysrq",
+	       "title: kind + first reliable frame past the report machinery, suffix cut");
 	console_fingerprint(c, fp, sizeof(fp));
-	is_str(fp, "kernel panic: __handle_sysrq < write_sysrq_trigger < proc_reg_write < vfs_write",
-	       "fingerprint: kind + top reliable, non-generic frames");
+	ok(strlen(fp) == 16 && strspn(fp, "0123456789abcdef") == 16, "fingerprint: 16 hex digits");
+	crash_title_fingerprint("kernel panic: sysrq triggered crash in __handle_sysrq", fp2, sizeof(fp2));
+	is_str(fp, fp2, "fingerprint: derived from the title alone");
+	crash_title_fingerprint("kernel panic: sysrq triggered crash in handle_sysrq", fp2, sizeof(fp2));
+	ok(strcmp(fp, fp2) != 0, "fingerprint: another title, another fingerprint");
 	console_init(c);
-	console_feed(c, STR("WARNING: CPU: 1 PID: 42 at mm/x.c:12 f+0x1/0x2\n"));
+	console_feed(c, STR("[   12.345678][    T42] WARNING: CPU: 1 PID: 42 at mm/x.c:12 f.cold+0x1/0x2\n"));
 	console_finish(c);
-	console_fingerprint(c, fp, sizeof(fp));
-	is_str(fp, "kernel warning: WARNING: CPU:  PID:  at mm/x.c: f+x/x",
-	       "fingerprint: without a trace, the crash line without numbers");
+	is_str(console_title(c), "WARNING in f", "title: without a trace, the function the header names");
+	{
+		/* 100 reports: 8 kept, the rest counted; each titled by its own function */
+		char line[96];
+		int k;
+
+		console_init(c);
+		for (k = 0; k < 100; k++) {
+			int m = snprintf(line, sizeof(line), "WARNING: CPU: 0 PID: 1 at a.c:1 f%d+0x1/0x2\n---[ end trace ]---\n", k);
+			console_feed(c, line, (size_t)m);
+		}
+		console_finish(c);
+		ok(c->nreports == CONSOLE_REPORTS && c->reports_dropped == 100 - CONSOLE_REPORTS &&
+		   !strcmp(c->reports[0].title, "WARNING in f0") && !strcmp(c->reports[7].title, "WARNING in f7"),
+		   "reports: bounded, the first titles the crash, the others listed in order");
+	}
+	{
+		/* a panic right after a report is its end; one far later is a report of its own */
+		int k;
+
+		console_init(c);
+		console_feed(c, STR("BUG: scheduling while atomic: a/1/0x00000002\nKernel panic - not syncing: x\n"));
+		console_finish(c);
+		ok(c->nreports == 1 && c->first == CRASH_BUG && c->worst == CRASH_PANIC,
+		   "reports: the panic just after a report belongs to it");
+		console_init(c);
+		console_feed(c, STR("BUG: scheduling while atomic: a/1/0x00000002\n"));
+		for (k = 0; k < 500; k++)
+			console_feed(c, STR("some line\n"));
+		console_feed(c, STR("Kernel panic - not syncing: boom\n"));
+		console_finish(c);
+		ok(c->nreports == 2 && !strcmp(c->reports[1].title, "kernel panic: boom"),
+		   "reports: a panic 500 lines after a report without a trace is a report of its own");
+	}
+	console_init(c);
+	console_feed(c, STR("[  1.000000] DEBUG: BUG: x\n[  1.1] traps: a[1] general protection fault ip:1\nODEBUG: selftest passed\n"));
+	console_finish(c);
+	ok(c->nreports == 0 && c->first == CRASH_NONE, "false friends: DEBUG:, a user's trap, ODEBUG banner");
 	console_init(c);
 	console_feed(c, STR("all fine\n"));
 	console_fingerprint(c, fp, sizeof(fp));
 	is_str(fp, "", "fingerprint: empty without a crash");
+	is_str(console_title(c), "", "title: empty without a crash");
 	free(c);
 }
 
 static void test_json(void)
 {
-	struct sbuf sb;
+	char path[] = "/tmp/vkci-unit-result.XXXXXX", *text, big[3000];
+	struct vkci_result r;
+	json_t *j;
+	size_t len;
+	int fd = mkstemp(path);
 
-	sbuf_init(&sb, 1024);
-	json_string(&sb, "a\"b\\c\n\x01\xc3\xa9\xff");
-	is_str(sb.data, "\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\\ufffd\"",
-	       "json: quotes, backslash, control bytes escaped; valid UTF-8 kept, invalid replaced");
-	sbuf_free(&sb);
+	if (fd >= 0)
+		close(fd);
+	result_init(&r);
+	fmt(r.test, sizeof(r.test), "vm/x");
+	fmt(r.reason, sizeof(r.reason), "a\"b\\c\n\x01\xc3\xa9\xff");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	r.kernel = big;
+	r.outcome = OUTCOME_FAIL;
+	r.exit_status = 1;
+	result_add_subtest(&r, "1", "first", "pass");
+	result_add_subtest(&r, "2.1", "nested", "todo");
+	ok(result_write(path, &r) == 0, "result: written");
+	text = read_file(path, 1 << 20, &len);
+	ok(text && strstr(text, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd\"") != NULL,
+	   "result: quotes, backslash, control bytes escaped; valid UTF-8 kept, invalid replaced");
+	j = text ? json_loads(text, 0, NULL) : NULL;
+	ok(j && strlen(json_string_value(json_object_get(j, "kernel"))) == sizeof(big) - 1,
+	   "result: a 3000-byte string is written whole");
+	ok(j && !strcmp(json_string_value(json_object_get(j, "format")), RESULT_FORMAT) &&
+	   !strcmp(json_string_value(json_object_get(j, "outcome")), "fail"),
+	   "result: format version and outcome");
+	ok(j && json_array_size(json_object_get(j, "subtests")) == 2 &&
+	   !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(j, "subtests"), 1), "outcome")), "todo"),
+	   "result: subtests, a TODO as todo");
+	ok(outcome_worst(OUTCOME_PASS, OUTCOME_CRASH) == OUTCOME_CRASH && outcome_parse("flaky") == OUTCOME_FLAKY &&
+	   outcome_parse("nonsense") < 0, "result: outcomes are one ordered enum");
+	json_decref(j);
+	free(text);
+	result_free(&r);
+	unlink(path);
 }
 
-/* ---- kernel command line ------------------------------------------------ */
+/* ---- kernel command line and the job ---------------------------------------- */
 
 static int has_arg(const struct boot_argv *b, const char *want)
 {
@@ -516,17 +654,20 @@ static void test_cmdline(void)
 {
 	static const char *const args[] = { "a b", "x%y", "", "é\t", NULL };
 	static const char *const extra[] = { "loglevel=4", NULL };
+	static const int chan[4] = { 3, 4, 5, 6 };
 	struct boot_params bp = {
-		.kernel = "/k/linux", .image = "/img/base.img", .cow = "/run/i/root.cow",
-		.payload = "/img/payload.img", .mem = 128LL << 20, .inst_dir = "/run/i",
-		.con_in = 3, .con_out = 4, .ser_in = 5, .ser_out = 6, .test = "vm/mmap_anon",
-		.timeout_s = 30, .test_args = args, .extra = extra,
+		.kernel = "/k/linux", .image = "/img/base.img", .payload = "/img/payload.img",
+		.mem = 128LL << 20, .node_dir = "/run/i", .extra = extra,
 	};
+	struct job_params jp = { .test = "vm/mmap_anon", .timeout_s = 30, .test_args = args,
+				 .payload_dev = "/dev/ubdb", .nodes = 1 };
 	struct boot_argv b;
-	char enc[256], dec[256];
+	char enc[256], dec[256], job[PROTO_MAX_RECORD + 2];
+	long jl;
 	int i;
 
-	ok(uml_build_argv(&bp, &b) == 0, "cmdline: builds");
+	memset(&b, 0, sizeof(b));
+	ok(uml_build_argv(&bp, chan, &b) == 0, "cmdline: builds");
 	is_str(b.argv[0], "/k/linux", "cmdline: argv[0] is the kernel");
 	ok(has_arg(&b, "mem=128M"), "cmdline: mem in MiB");
 	ok(has_arg(&b, "ubd0=/run/i/root.cow,/img/base.img"), "cmdline: COW over the base image");
@@ -534,45 +675,73 @@ static void test_cmdline(void)
 	ok(has_arg(&b, "con0=fd:3,fd:4") && has_arg(&b, "ssl0=fd:5,fd:6"), "cmdline: console and serial fds");
 	ok(has_arg(&b, "con=null") && has_arg(&b, "ssl=null"), "cmdline: other channels off");
 	ok(has_arg(&b, "uml_dir=/run/i") && has_arg(&b, "umid=vkci"), "cmdline: umid inside the instance dir");
-	ok(has_arg(&b, "vkci.test=vm/mmap_anon") && has_arg(&b, "vkci.timeout=30"), "cmdline: test and timeout");
-	ok(has_arg(&b, "vkci.arg=a%20b") && has_arg(&b, "vkci.arg=x%25y") && has_arg(&b, "vkci.arg="),
-	   "cmdline: test args percent-encoded, empty arg kept");
+	ok(has_arg(&b, "vkci.serial=/dev/ttyS0"), "cmdline: the agent's record channel");
 	ok(has_arg(&b, "loglevel=4"), "cmdline: extra kernel argument");
-	is_str(b.argv[b.argc - 1], "loglevel=4", "cmdline: extra arguments come last");
+	is_str(b.argv[b.argc - 2], "loglevel=4", "cmdline: extra arguments come last");
+	is_str(b.argv[b.argc - 1], "kunit.enable=0", "cmdline: then kunit.enable=0 (KUnit kernels skip their suites)");
 	ok(b.argv[b.argc] == NULL, "cmdline: argv NULL-terminated");
+	ok(b.nenv == 2 && !strcmp(b.env[0], "GCOV_PREFIX=/run/i/gcov") && !strcmp(b.env[1], "GCOV_PREFIX_STRIP=1"),
+	   "cmdline: GCOV_PREFIX in the node dir, strip the build dir's components");
+
+	jl = job_record(job, sizeof(job), "0123456789abcdef", &jp);
+	ok(jl > 0 && job[jl - 1] == '\n', "job: one record");
+	job[jl > 0 ? jl - 1 : 0] = '\0';
+	is_str(job, "J 0123456789abcdef vkci.test=vm/mmap_anon vkci.timeout=30 vkci.payload=/dev/ubdb "
+	       "vkci.arg=a%20b vkci.arg=x%25y vkci.arg= vkci.arg=%C3%A9%09",
+	       "job: test, timeout, payload device, arguments percent-encoded (empty kept)");
+	jp.nodes = 3;
+	jp.node = 2;
+	jp.scratch_dev = "/dev/ubdc";
+	jp.test_args = NULL;
+	jl = job_record(job, sizeof(job), "0123456789abcdef", &jp);
+	ok(jl > 0 && strstr(job, " vkci.node=2 vkci.nodes=3 ") && strstr(job, " vkci.scratch=/dev/ubdc"),
+	   "job: node, nodes and scratch device");
 
 	for (i = 0; args[i]; i++) {
-		ok(cmdline_encode(args[i], enc, sizeof(enc)) >= 0 && !strpbrk(enc, " \t\"") &&
-		   cmdline_decode(enc, dec, sizeof(dec)) >= 0 && !strcmp(dec, args[i]),
+		ok(proto_encode(args[i], strlen(args[i]), enc, sizeof(enc)) >= 0 && !strpbrk(enc, " \t\"") &&
+		   proto_decode(enc, strlen(enc), dec, sizeof(dec)) >= 0 && !strcmp(dec, args[i]),
 		   "cmdline: encode/decode round trip %d", i);
 	}
-	ok(cmdline_decode("%zz", dec, sizeof(dec)) < 0 && cmdline_decode("%00", dec, sizeof(dec)) < 0 &&
-	   cmdline_decode("%4", dec, sizeof(dec)) < 0, "cmdline: bad escapes refused");
-	ok(cmdline_encode("abcdef", enc, 4) < 0, "cmdline: encode refuses to overflow");
+	ok(proto_decode("%zz", 3, dec, sizeof(dec)) == PROTO_BAD && proto_decode("%4", 2, dec, sizeof(dec)) == PROTO_BAD &&
+	   proto_decode("a b", 3, dec, sizeof(dec)) == PROTO_BAD, "cmdline: bad escapes and raw blanks refused");
+	ok(proto_decode("%00", 3, dec, sizeof(dec)) == 1 && dec[0] == '\0', "cmdline: %00 decodes to NUL (callers refuse it)");
+	ok(proto_encode("abcdef", 6, enc, 4) < 0, "cmdline: encode refuses to overflow");
+	ok(proto_decode("abcdef", 6, dec, 4) == PROTO_TOO_LONG, "cmdline: decode refuses to overflow");
 
+	fprintf(stderr, "# (the next errors are expected)\n");
 	bp.image = "/img/a,b.img";
-	ok(uml_build_argv(&bp, &b) < 0, "cmdline: image path with a comma refused");
+	memset(&b, 0, sizeof(b));
+	ok(uml_build_argv(&bp, chan, &b) < 0, "cmdline: image path with a comma refused");
 	bp.image = "/img/base.img";
-	bp.test = "vm/a b";
-	ok(uml_build_argv(&bp, &b) < 0, "cmdline: test name with a blank refused");
-	bp.test = "vm/x";
+	jp.test = "vm/a b";
+	ok(job_record(job, sizeof(job), "0123456789abcdef", &jp) < 0, "job: test name with a blank refused");
+	jp.test = "vm/x";
 	bp.mem = 1 << 20;
-	ok(uml_build_argv(&bp, &b) < 0, "cmdline: too little memory refused");
+	memset(&b, 0, sizeof(b));
+	ok(uml_build_argv(&bp, chan, &b) < 0, "cmdline: too little memory refused");
 	bp.mem = 128LL << 20;
 	{
 		static char longarg[3000];
 		static const char *const many[] = { longarg, longarg, NULL };
 
 		memset(longarg, '%', sizeof(longarg) - 1);
-		bp.test_args = many;
-		ok(uml_build_argv(&bp, &b) < 0, "cmdline: oversized arguments refused");
+		jp.test_args = many;
+		ok(job_record(job, sizeof(job), "0123456789abcdef", &jp) < 0, "job: oversized arguments refused");
 	}
-	bp.test_args = NULL;
+	{
+		static const char *const kunit_extra[] = { "kunit.filter_glob=list*", NULL };
+
+		bp.extra = kunit_extra;
+		memset(&b, 0, sizeof(b));
+		ok(uml_build_argv(&bp, chan, &b) == 0 && has_arg(&b, "kunit.filter_glob=list*") &&
+		   !has_arg(&b, "kunit.enable=0"), "cmdline: no kunit.enable=0 when an extra argument says kunit.*");
+	}
 	{
 		static const char *const bad_extra[] = { "two words", NULL };
 
 		bp.extra = bad_extra;
-		ok(uml_build_argv(&bp, &b) < 0, "cmdline: extra argument with a blank refused");
+		memset(&b, 0, sizeof(b));
+		ok(uml_build_argv(&bp, chan, &b) < 0, "cmdline: extra argument with a blank refused");
 	}
 }
 
@@ -693,7 +862,7 @@ static void test_fragment(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char sym[128] = "", val[256] = "";
-		int rc = build_parse_frag_line(cases[i].line, sym, sizeof(sym), val, sizeof(val));
+		int rc = kconfig_parse_frag_line(cases[i].line, sym, sizeof(sym), val, sizeof(val));
 
 		if (!ok(rc == cases[i].rc && (rc != 1 || (!strcmp(sym, cases[i].sym) && !strcmp(val, cases[i].val))),
 			"fragment line '%.*s' -> %d", (int)strcspn(cases[i].line, "\r\n"), cases[i].line, cases[i].rc))
@@ -702,7 +871,7 @@ static void test_fragment(void)
 	{
 		char sym[4], val[256];
 
-		ok(build_parse_frag_line("CONFIG_LONGNAME=y", sym, sizeof(sym), val, sizeof(val)) == -1,
+		ok(kconfig_parse_frag_line("CONFIG_LONGNAME=y", sym, sizeof(sym), val, sizeof(val)) == -1,
 		   "fragment symbol longer than the buffer is refused");
 	}
 }
@@ -794,8 +963,8 @@ static void test_transfer(void)
 	char q[32], line[5000];
 	size_t i;
 
-	is_long((long)xfer_crc32(0, "123456789", 9), 0xcbf43926L, "transfer: CRC-32 check value");
-	is_long((long)xfer_crc32(xfer_crc32(0, "1234", 4), "56789", 5), 0xcbf43926L,
+	is_long((long)proto_crc32(0, "123456789", 9), 0xcbf43926L, "transfer: CRC-32 check value");
+	is_long((long)proto_crc32(proto_crc32(0, "1234", 4), "56789", 5), 0xcbf43926L,
 		"transfer: CRC-32 in pieces");
 
 	/* a good file: "hi" is aGk=, crc32("hi") = d8932aac */
@@ -1009,6 +1178,7 @@ int main(void)
 	test_serial();
 	test_tap();
 	test_ktap();
+	test_ktap_verdict();
 	test_console();
 	test_fingerprint();
 	test_json();
