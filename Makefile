@@ -216,7 +216,8 @@ coverage-kernel: deps harness
 
 # the planted-faults KUnit kernel of harness/t/48-kunit.t: a test tree (the
 # KERNEL tree, or the default source, plus harness/t/kunit/vkci-planted-*.c;
-# hard links, in the cache) with KUnit and its own suites (make test builds it)
+# hard links, in the cache) with KUnit and its own suites (make check-full
+# builds it)
 kunit-test-kernel: deps harness
 	@src="$(KERNEL)"; test -d "$$src" || src=$$(ci/kernel-source.sh) || exit $$?; \
 	t="$${VKCI_CACHE:-$$HOME/.cache/vkci}/kunit-planted/$$(basename "$$src")"; \
@@ -391,16 +392,21 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 
 # make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
-# check with the default kselftest targets, then the tests that need the
-# debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list,
-# refcount, BUG, fault, hung-task and soft-lockup reports through LKDTM; the
-# debug kernel's cold build takes several times the default kernel's).
+# check with the default kselftest targets and every KUnit suite (on the
+# KUnit variant: the other tests boot it with kunit.enable=0), then the
+# tests that need the debug kernel (harness/t/95-debug-kernel.t: real KASAN,
+# UBSAN, list, refcount, BUG, fault, hung-task and soft-lockup reports
+# through LKDTM; the debug kernel's cold build takes several times the
+# default kernel's) and the planted-faults KUnit kernel (48-kunit.t: a
+# kernel build of its own, from a test tree).
 check-full:
-	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
+	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)) kselftest kunit"
 	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
-	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
+	kk=$$($(MAKE) -s --no-print-directory kunit-test-kernel) || exit $$?; \
+	$(LOCKED) $(MAKE) --no-print-directory $(KUNIT_PAYLOAD) $(T_PAYLOAD) >&2 || exit $$?; \
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" VKCI_KUNIT_KERNEL="$$kk" \
 	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
-	prove -j1 --timer harness/t/95-debug-kernel.t
+	prove -j1 --timer harness/t/95-debug-kernel.t harness/t/48-kunit.t
 
 clean:
 	rm -rf $(B) $(VKCI) .prove
