@@ -382,10 +382,11 @@ fuzz: fuzzers
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
 test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN) $(KUNIT_PAYLOAD)
-	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
-		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
+	@ck=""; kk=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; \
+		kk=$$($(MAKE) -s --no-print-directory kernel SUITES=kunit) || exit $$?; fi; \
 	$(RESOLVE_KERNEL); \
-	VKCI_COVERAGE_KERNEL="$$ck" \
+	VKCI_COVERAGE_KERNEL="$$ck" VKCI_KUNIT_DEFAULT_KERNEL="$$kk" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
