@@ -263,6 +263,40 @@ is_((res3["memcpy"][0], [(x["id"], x["name"]) for x in r3["subtests"]], r3["kuni
     (0, [("1", "x2")], "me*.x2"), "kunit:m*.x2 runs only case x2 of memcpy (kunit.filter_glob=me*.x2)")
 
 
+# ---- the KUnit variant through make (make -n: nothing built) ---------------------------
+def make_n(*args):
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(["make", "-s", "-n"] + list(args), cwd=TOP, capture_output=True, text=True,
+                          env=env).stdout
+
+
+n = make_n("check", "SUITES=vm kunit:list*")
+ok("--variant kunit " in n and "ci/kunit.py fragments --backend uml" in n and "$kf" in n,
+   "SUITES with kunit: vkci build --variant kunit with the fragments ci/kunit.py names", n[-600:])
+n = make_n("check", "TESTS=kunit/example")
+ok("--variant kunit " in n, "TESTS=kunit/SUITE: the KUnit variant too")
+n = make_n("check", "SUITES=kunit", "VARIANT=debug")
+ok("--variant debug-kunit " in n and "harness/debug.config" in n,
+   "VARIANT=debug with KUnit suites: its own variant, debug-kunit, with the debug fragment")
+n = make_n("check", "SUITES=vm fs")
+ok("--variant" not in n and "ci/kunit.py fragments" not in n.split("kf=")[0] and 'test -n ""' in n,
+   "no KUnit suites: no variant, no KUnit fragments")
+if src and os.path.isdir(src):
+    r = subprocess.run([sys.executable, os.path.join(TOP, "ci", "kunit.py"), "fragments", src],
+                       capture_output=True, text=True)
+    is_(r.stdout.split(), ["-c", os.path.join(src, "tools/testing/kunit/configs/default.config"),
+                           "-c", os.path.join(src, "tools/testing/kunit/configs/arch_uml.config"),
+                           "-c", os.path.join(TOP, "suites/kunit/kunit.config")],
+        "fragments: the tree's default kunitconfig, arch_uml.config, suites/kunit/kunit.config")
+    r = subprocess.run([sys.executable, os.path.join(TOP, "ci", "kunit.py"), "fragments", "--backend", "qemu",
+                        src], capture_output=True, text=True)
+    is_((r.returncode, r.stderr.count("\n")), (2, 1), "fragments --backend qemu: exit 2, one line")
+    ok("uml backend only" in r.stderr, "and says KUnit runs on the uml backend", r.stderr)
+    r = subprocess.run([sys.executable, os.path.join(TOP, "ci", "kunit.py"), "fragments", "--kunitconfig",
+                        "/nonexistent.kunitconfig", src], capture_output=True, text=True)
+    ok(r.returncode == 2 and "KUNITCONFIG=" in r.stderr, "fragments: a missing KUNITCONFIG= is named", r.stderr)
+
+
 # ---- golden transcripts: a group's instance, its console, its verdicts ----------------
 cases = sorted(d for d in os.listdir(DATA) if os.path.isdir(os.path.join(DATA, d))) if os.path.isdir(DATA) else []
 for case in cases:
