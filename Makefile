@@ -86,6 +86,11 @@ KFRAGS   := harness/kernel.config $(wildcard harness/kernel.$(KBACKEND).config) 
 # the debug variant's KASAN quarantine, redzones and lockdep need more than
 # the default 128M (BENCHMARKS.md, "Debug variant")
 VARIANT_MEM_debug := 256M
+# ... and every test's timeout multiplied (VKCI_TIMEOUT_SCALE): a KASAN and
+# lockdep kernel runs a test several times slower (BENCHMARKS.md: make
+# check takes ~6x as long), so an 8 MB transfer between two nodes needs more
+# than the 30 s its test declares
+VARIANT_TIMEOUT_SCALE_debug := 4
 # PANIC_ON_WARN=1: a kernel WARNING panics the vkernel (panic_on_warn=1 on
 # the kernel command line, through VKCI_KERNEL_ARGS)
 PANIC_ON_WARN ?=
@@ -261,6 +266,7 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	VKCI_KERNEL_ARGS="$(KERNEL_ARGS)" $(if $(VARIANT_MEM_$(VARIANT)),VKCI_MEM="$${VKCI_MEM:-$(VARIANT_MEM_$(VARIANT))}") \
+	$(if $(VARIANT_TIMEOUT_SCALE_$(VARIANT)),VKCI_TIMEOUT_SCALE="$${VKCI_TIMEOUT_SCALE:-$(VARIANT_TIMEOUT_SCALE_$(VARIANT))}") \
 	PERL_TEST_HARNESS_DUMP_TAP="$(abspath $(OUT)/tap)" \
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \

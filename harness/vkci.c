@@ -93,7 +93,7 @@ static int test_settings(const struct run_opts *o, const struct run_files *f, co
 			 int scenario, const char *name, struct instance_config *cfg,
 			 struct retry_policy *pol, char *skip, size_t skip_size)
 {
-	const char *mem_s = o->mem, *timeout_s = o->timeout;
+	const char *mem_s = o->mem, *timeout_s = o->timeout, *scale_s;
 	struct test_meta meta;
 	char cpath[PATH_MAX + 16], *kcfg;
 	size_t klen;
@@ -122,6 +122,16 @@ static int test_settings(const struct run_opts *o, const struct run_files *f, co
 	if (cfg->timeout_s <= 0) {
 		error("bad timeout '%s' (seconds, 1..86400)", timeout_s ? timeout_s : "");
 		return 2 + EXIT_USAGE;
+	}
+	/* a slower kernel (VARIANT=debug: KASAN, lockdep) gives every test more time */
+	if ((scale_s = getenv("VKCI_TIMEOUT_SCALE")) && *scale_s) {
+		long scale = parse_uint(scale_s, 100);
+
+		if (scale <= 0) {
+			error("bad VKCI_TIMEOUT_SCALE '%s' (a whole number, 1..100)", scale_s);
+			return 2 + EXIT_USAGE;
+		}
+		cfg->timeout_s *= scale;
 	}
 	cfg->nodes = meta.nodes > 0 ? meta.nodes : 1;
 	cfg->scratch = meta.scratch > 0 ? meta.scratch : 0;

@@ -42,10 +42,13 @@ class ConsoleError(Exception):
 
 
 class Console:
-    def __init__(self, kernel, image, payload=None, vkci=None, timeout=30, mem="128M",
+    def __init__(self, kernel, image, payload=None, vkci=None, timeout=30, mem=None,
                  extra_args=(), env=None, logfile=None):
         self.vkci = vkci or os.environ.get("VKCI") or os.path.join(HERE, "vkci")
-        argv = ["boot", "-k", kernel, "-i", image, "-m", mem]
+        # the instance's memory: given, else the run's (VKCI_MEM: 256M for
+        # VARIANT=debug), else vkci's default
+        self.mem = mem or (env or os.environ).get("VKCI_MEM") or "128M"
+        argv = ["boot", "-k", kernel, "-i", image, "-m", self.mem]
         if payload:
             argv += ["-p", payload]
         for a in extra_args:

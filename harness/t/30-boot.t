@@ -38,6 +38,15 @@ boot pass 0 '^ok 2 - argc=2 arg1=hello world$' "$top/harness/t/guest/pass.c" -- 
 boot fail 1 '^not ok 2 - second is wrong' "$top/harness/t/guest/fail.c"
 boot segv 1 'not ok 2 - test killed by signal 11 \(SIGSEGV\)' "$top/harness/t/guest/segv.c"
 boot hang 1 'not ok 2 - test timed out after 2 s' -t 2 "$top/harness/t/guest/hang.c"
+# a slow kernel's scale (VARIANT=debug sets it) multiplies the timeout
+export VKCI_TIMEOUT_SCALE=2
+boot hang-scaled 1 'not ok 2 - test timed out after 4 s' -t 2 "$top/harness/t/guest/hang.c"
+VKCI_TIMEOUT_SCALE=0
+out=$(VKCI_RUNDIR=$run "$VKCI" exec -k "$kernel" -i "$image" -p "$payload" "$top/harness/t/guest/pass.c" 2>&1)
+rc=$?
+unset VKCI_TIMEOUT_SCALE
+is "$rc" 2 "VKCI_TIMEOUT_SCALE=0: usage error (exit 2)"
+like "$out" "bad VKCI_TIMEOUT_SCALE '0'" "VKCI_TIMEOUT_SCALE=0: named"
 boot panic 1 'kernel panic while the test ran: Kernel panic - not syncing: sysrq triggered crash' "$top/harness/t/guest/panic.c"
 boot skip 0 '^1\.\.0 # SKIP nothing to do here' "$top/harness/t/guest/skip.c"
 boot short 1 'not ok 3 - planned 5 tests but ran 2' "$top/harness/t/guest/short.c"
