@@ -21,7 +21,7 @@ kernel=${VKCI_KUNIT_KERNEL:-}
 image=${VKCI_IMAGE:-$B/image/base.img}
 payload=$top/build/kunit/payload.img
 if [ -z "$kernel" ] || [ ! -x "$kernel" ] || [ ! -f "$image" ]; then
-	skip_all "no planted-faults KUnit kernel (make test builds it: VKCI_KUNIT_KERNEL)"
+	skip_all "no planted-faults KUnit kernel (make check-full builds it: VKCI_KUNIT_KERNEL)"
 fi
 [ -f "$payload" ] || make -s kunit-payload >/dev/null 2>&1
 export VKCI_RUNDIR=$scratch/run VKCI
