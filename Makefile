@@ -6,10 +6,12 @@
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1] [DIFF=<rev-range>]
 #                                  the suites on the coverage kernel: out/coverage/
-#   make check-full                make check with the default kselftest targets, the
-#                                  reports of a real debug kernel, and the long
-#                                  end-to-end tests (real bisection, nightly, DIFF=);
-#                                  not in .ci/run
+#   make check-full                make check with the default kselftest targets and every
+#                                  KUnit suite, the reports of a real debug kernel, the
+#                                  planted KUnit faults, and the long end-to-end tests
+#                                  (real bisection, nightly, DIFF=); not in .ci/run
+#   make check SUITES=kunit        the kernel's KUnit suites (kunit:GLOB[,GLOB]: some of them;
+#                                  TESTS=kunit/SUITE), on the KUnit variant of the kernel
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test                      the harness's own tests
 #   make bisect KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=... [RUNS=n] [CONFIDENCE=0.99]
@@ -105,7 +107,7 @@ PAYLOAD     := $(B)/payload.img
 # C tests, and console scenarios (*.py: vkci exec hands them to python3).
 # SUITES words `kselftest` and `kselftest:T1,T2` select the kernel's own
 # selftests (ci/kselftest.py builds them; ci/selection.py resolves every name).
-SUITE_SRC   := $(foreach s,$(filter-out kselftest kselftest:%,$(SUITES)),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
+SUITE_SRC   := $(foreach s,$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
 ALL_SUITE_SRC := $(wildcard suites/*/*.c)
 # TESTS given by the user replaces SUITES (ci/selection.py checks every name)
 USER_TESTS  := $(if $(filter command line environment,$(origin TESTS)),$(TESTS))
@@ -120,19 +122,36 @@ TEST_BINS   := $(patsubst suites/%.c,$(B)/payload/%,$(filter $(ALL_SUITE_SRC),$(
 LOCK        := build/.lock
 LOCKED      = mkdir -p build && flock $(LOCK)
 KSFT_RUNNER := build/guest/kselftest-run
+# KUnit: SUITES words `kunit` and `kunit:GLOB[,GLOB]`, TESTS words kunit/SUITE.
+# A run with KUnit suites boots the KUnit variant of the kernel (`vkci build
+# --variant kunit`: the fragments plus the tree's own kunitconfig, KUNITCONFIG=
+# to use another, and arch_uml.config, plus suites/kunit/kunit.config); its
+# KUnit instances boot the KUnit payload (the collector alone), ci/kunit.py
+# plans the groups (OUT/kunit.plan) and runs each suite as kunit/SUITE.
+KUNITCONFIG ?=
+WANT_KUNIT  := $(if $(USER_TESTS),$(filter kunit/%,$(USER_TESTS)),$(filter kunit kunit:%,$(SUITES)))
+KUNIT_COLLECT := build/guest/kunit-collect
+KUNIT_PAYLOAD := build/kunit/payload.img
+# the variant a run builds: kunit with KUnit suites (VARIANT=debug: debug-kunit)
+KVARIANT    := $(if $(WANT_KUNIT),$(if $(VARIANT),$(VARIANT)-kunit,kunit),$(VARIANT))
 # the tree kselftest programs are built from: KSFT_SOURCE, else KERNEL when it
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
+.PHONY: kunit-payload kunit-test-kernel
 .PHONY: buildbot-local all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full bisect merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
+# With KUnit suites selected ($(WANT_KUNIT)): the KUnit variant (ci/kunit.py fragments).
+KUNIT_KFRAGS = kf=""; if test -n "$(WANT_KUNIT)" && test -d "$$k"; then \
+	kf=$$(python3 ci/kunit.py fragments --backend $(KBACKEND) $(if $(KUNITCONFIG),--kunitconfig "$(abspath $(KUNITCONFIG))") "$$k") || exit $$?; fi
 RESOLVE_KERNEL = k="$(KERNEL)"; \
 	if test -n "$(VARIANT)" && ! test -f "$(VARIANT_FRAG)"; then \
 		echo "vkci: unknown kernel variant '$(VARIANT)': no $(VARIANT_FRAG) (VARIANT=debug, or none)" >&2; exit 2; fi; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(if $(VARIANT),--variant $(VARIANT)) $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
+	$(KUNIT_KFRAGS); \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(if $(KVARIANT),--variant $(KVARIANT)) $(addprefix -c ,$(KFRAGS)) $$kf "$$k") || exit $$?; \
 	elif test -n "$(VARIANT)"; then \
 		echo "vkci: VARIANT=$(VARIANT) needs a kernel source tree to build, not the ready vkernel '$$k' (unset VARIANT or set KERNEL=<source tree>)" >&2; exit 2; \
 	elif ! test -f "$$k" || ! test -x "$$k"; then \
@@ -165,6 +184,14 @@ $(AGENT): $(AGENT_SRC) harness/guest/agent.h harness/proto.h | build/guest
 # the runner of kselftest programs in the guest (on the payload, not the image)
 $(KSFT_RUNNER): images/kselftest-run.c | build/guest
 	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
+# the collector of KUnit results, alone on the KUnit instances' payload
+$(KUNIT_COLLECT): images/kunit-collect.c | build/guest
+	$(CC) $(TCFLAGS) -o $@.tmp $< && mv -f $@.tmp $@
+kunit-payload: $(KUNIT_PAYLOAD)
+$(KUNIT_PAYLOAD): images/mkpayload.sh $(KUNIT_COLLECT)
+	rm -rf build/kunit/payload && mkdir -p build/kunit/payload/kunit-run
+	cp $(KUNIT_COLLECT) build/kunit/payload/kunit-run/collect
+	images/mkpayload.sh $@ build/kunit/payload
 image: $(IMAGE)
 $(IMAGE): images/mkimage.sh $(AGENT) $(BUSYBOX) | build/image
 	images/mkimage.sh $@ $(AGENT) $(BUSYBOX)
@@ -186,12 +213,24 @@ print-kfrags:
 	@echo $(KFRAGS)
 
 # the coverage variant of the kernel: its own cache KEY (make coverage)
+# With KUnit suites: the coverage variant gets the KUnit fragments too (its own KEY).
 RESOLVE_COVERAGE_KERNEL = k="$(KERNEL)"; \
 	if test -z "$$k"; then k=$$(ci/kernel-source.sh) || exit $$?; fi; \
-	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) --variant coverage $(addprefix -c ,$(KFRAGS) $(wildcard harness/coverage.$(KBACKEND).config)) "$$k") || exit $$?; \
+	$(KUNIT_KFRAGS); \
+	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) --variant coverage$(if $(WANT_KUNIT),-kunit) $(addprefix -c ,$(KFRAGS) $(wildcard harness/coverage.$(KBACKEND).config)) $$kf "$$k") || exit $$?; \
 	else echo "vkci: make coverage needs KERNEL=<Linux source tree> (or none: the default source)" >&2; exit 2; fi
 coverage-kernel: deps harness
 	@$(RESOLVE_COVERAGE_KERNEL); echo "$$k"
+
+# the planted-faults KUnit kernel of harness/t/48-kunit.t: a test tree (the
+# KERNEL tree, or the default source, plus harness/t/kunit/vkci-planted-*.c;
+# hard links, in the cache) with KUnit and its own suites (make check-full
+# builds it)
+kunit-test-kernel: deps harness
+	@src="$(KERNEL)"; test -d "$$src" || src=$$(ci/kernel-source.sh) || exit $$?; \
+	t="$${VKCI_CACHE:-$$HOME/.cache/vkci}/kunit-planted/$$(basename "$$src")"; \
+	mkdir -p "$$(dirname "$$t")" && harness/t/kunit/planted-tree.sh "$$src" "$$t" || exit 3; \
+	$(VKCI) build -B uml --variant kunit-planted $(addprefix -c ,harness/kernel.config harness/kernel.uml.config harness/t/kunit/planted.config) "$$t"
 
 # `make kernel` prints the vkernel binary a run would use (building it if needed)
 kernel: deps harness
@@ -208,7 +247,8 @@ LOCK_OUT = mkdir -p $(OUT) && exec 9>$(OUT)/.lock && flock -n 9 || { \
 # selected tests, re-packed when what goes on it changed.
 PLAN_RUN = plan=$$(python3 ci/selection.py plan --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) \
 		--build $(B) --stage $(OUT)/payload.d --meta $(abspath $(OUT))/kselftest.meta \
-		--runner $(KSFT_RUNNER)) || exit $$?; \
+		--runner $(KSFT_RUNNER) --kernel "$$k" --image $(IMAGE) --kunit-payload $(KUNIT_PAYLOAD) \
+		--out $(OUT) $(if $(filter 1,$(PER_TEST)),--kunit-singletons)) || exit $$?; \
 	if test -f $(OUT)/payload.manifest.new; then \
 		images/mkpayload.sh $(OUT)/payload.img $(OUT)/payload.d || exit 3; \
 		mv -f $(OUT)/payload.manifest.new $(OUT)/payload.manifest; fi
@@ -217,9 +257,12 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	archive=""; perl -MTAP::Harness::Archive -e1 2>/dev/null && archive="--archive $(OUT)/tap"; \
 	echo "vkci: kernel $$k" >&2; \
 	status=0; \
-	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state $(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
+	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state --kunit-plan $(OUT)/kunit.plan \
+		$(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
+	t0=$$(date +%s.%N); \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_BACKEND="$(BACKEND)" \
 	VKCI_TEST_META="$(abspath $(OUT))/kselftest.meta" \
+	VKCI_KUNIT="$(abspath ci/kunit.py)" VKCI_KUNIT_PLAN="$(abspath $(OUT))/kunit.plan" \
 	VKCI_PAYLOAD="$(abspath $(OUT))/payload.img" VKCI_LOG_DIR="$(abspath $(OUT)/logs)" \
 	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(if $(QUARANTINE),$(abspath $(QUARANTINE)))" \
 	VKCI_KERNEL_ARGS="$(KERNEL_ARGS)" $(if $(VARIANT_MEM_$(VARIANT)),VKCI_MEM="$${VKCI_MEM:-$(VARIANT_MEM_$(VARIANT))}") \
@@ -228,17 +271,19 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	prove -j$(JOBS) --state=save --statefile=$(OUT)/prove-state --timer $$archive \
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
 		9>&- || status=$$?; \
+	echo "$$t0 $$(date +%s.%N)" > $(OUT)/prove-time; \
 	python3 ci/report.py $(OUT) 9>&- || true
 
 # The build products under the lock, then (OUT locked) the plan, the kernel, the run.
 BUILD_FOR_RUN = $(if $(filter kselftest%,$(SUITES) $(USER_TESTS)),$(LOCKED) ci/deps.sh kselftest || exit $$?;) \
 	python3 ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
-	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) || exit $$?
+	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) $(if $(WANT_KUNIT),$(KUNIT_PAYLOAD)) || exit $$?
+# the kernel before the plan: KUnit suites are listed by booting it
 check: deps
 	@$(BUILD_FOR_RUN)
 	@$(LOCK_OUT); \
-	$(PLAN_RUN); \
 	$(RESOLVE_KERNEL); \
+	$(PLAN_RUN); \
 	$(RUN_TESTS); \
 	exit $$status
 
@@ -259,8 +304,8 @@ coverage: deps
 	@$(BUILD_FOR_RUN)
 	@$(LOCKED) $(MAKE) --no-print-directory $(T_PAYLOAD)
 	@$(LOCK_OUT); \
-	$(PLAN_RUN); \
 	$(RESOLVE_COVERAGE_KERNEL); \
+	$(PLAN_RUN); \
 	rm -rf $(OUT)/coverage; mkdir -p $(OUT)/coverage; \
 	st=$$(mktemp -d /dev/shm/vkci-cov.XXXXXX 2>/dev/null || mktemp -d) || exit 3; \
 	trap 'rm -rf "$$st"' EXIT; trap 'exit 130' INT TERM; mkdir "$$st/state"; \
@@ -363,31 +408,37 @@ fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
-test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN)
-	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
-		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
+test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN) $(KUNIT_PAYLOAD)
+	@ck=""; kk=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; \
+		kk=$$($(MAKE) -s --no-print-directory kernel SUITES=kunit) || exit $$?; fi; \
 	$(RESOLVE_KERNEL); \
-	VKCI_COVERAGE_KERNEL="$$ck" \
+	VKCI_COVERAGE_KERNEL="$$ck" VKCI_KUNIT_DEFAULT_KERNEL="$$kk" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 
 # make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
-# check with the default kselftest targets; the tests that need the debug
-# kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list, refcount, BUG,
-# fault, hung-task and soft-lockup reports through LKDTM; the debug kernel's
-# cold build takes several times the default kernel's); the long end-to-end
-# tests (harness/t/full/: make bisect on a real kernel history, the nightly
-# runner finding and bisecting a hidden regression, make coverage DIFF= on a
-# git tree; real kernel builds, cold the first time, then incremental in their
-# stable work trees under the cache, one at a time).
+# check with the default kselftest targets and every KUnit suite (on the
+# KUnit variant: the other tests boot it with kunit.enable=0); the tests
+# that need the debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN,
+# list, refcount, BUG, fault, hung-task and soft-lockup reports through
+# LKDTM; the debug kernel's cold build takes several times the default
+# kernel's) and the planted-faults KUnit kernel (48-kunit.t: a kernel build
+# of its own, from a test tree); the long end-to-end tests (harness/t/full/:
+# make bisect on a real kernel history, the nightly runner finding and
+# bisecting a hidden regression, make coverage DIFF= on a git tree; real
+# kernel builds, cold the first time, then incremental in their stable work
+# trees under the cache, one at a time).
 check-full:
-	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
+	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)) kselftest kunit"
 	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
-	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
+	kk=$$($(MAKE) -s --no-print-directory kunit-test-kernel) || exit $$?; \
+	$(LOCKED) $(MAKE) --no-print-directory $(KUNIT_PAYLOAD) $(T_PAYLOAD) >&2 || exit $$?; \
+	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" VKCI_KUNIT_KERNEL="$$kk" \
 	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
-	prove -j1 --timer harness/t/95-debug-kernel.t
+	prove -j1 --timer harness/t/95-debug-kernel.t harness/t/48-kunit.t
 	@$(MAKE) --no-print-directory test JOBS=1 HARNESS_TESTS="$(wildcard harness/t/full/*.t)"
 
 clean:

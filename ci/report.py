@@ -28,7 +28,8 @@ subtest, nested ones included, with <skipped> for skips and TODOs.
 
 --merge: the shards of one run (`make check SHARD=i/n` on n machines) into
 OUT: logs/ and tap/ side by side (the shards' tests are disjoint), meta.yml
-and prove-state (durations for the next run's shard balance) merged, then
+and prove-state (durations for the next run's shard balance) merged (and
+kunit-state.json, the KUnit suites' durations), then
 summary.json, junit.xml (regenerated from the merged TAP) and the archive as
 for one run; coverage tracefiles OUT/coverage/*.info of the same name are
 added with `lcov -a` and, when total.info results, genhtml writes
@@ -598,6 +599,19 @@ def merge(dirs, out):
     write_meta(os.path.join(out, "tap", "meta.yml"), files, attrs,
                min(starts, key=float) if starts else None, max(stops, key=float) if stops else None)
     merge_prove_state([os.path.join(d, "prove-state") for d in dirs], os.path.join(out, "prove-state"))
+    # the KUnit suites' recorded durations (ci/kunit.py plans the next run's groups by them)
+    ks = {"suites": {}, "boot_ms": None}
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "kunit-state.json"), encoding="utf-8") as f:
+                k = json.load(f)
+            ks["suites"].update(k.get("suites") or {})
+            ks["boot_ms"] = k.get("boot_ms") or ks["boot_ms"]
+        except (OSError, ValueError, AttributeError):
+            pass
+    if ks["suites"]:
+        with open(os.path.join(out, "kunit-state.json"), "w", encoding="utf-8") as f:
+            json.dump(ks, f, indent=1, sort_keys=True)
     cov = merge_coverage(dirs, out)
     print(f"vkci: merged {len(dirs)} shards into {out}: {len(files)} TAP files"
           + (f", coverage {', '.join(os.path.basename(c) for c in cov)}" if cov else ""))

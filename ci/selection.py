@@ -7,9 +7,13 @@
 
 Names: SUITES words are suite names (suites/NAME/), `kselftest` (the
 default kselftest targets, suites/kselftest/targets.txt) or
-`kselftest:T1,T2` (those targets); TESTS words are suites/SUITE/NAME.c or .py
-files and kselftest tests, kselftest/TARGET/PROGRAM. When TESTS is given,
-it alone is the selection.
+`kselftest:T1,T2` (those targets), `kunit` (every KUnit suite of the kernel)
+or `kunit:GLOB1,GLOB2` (the suites those globs match, lib/glob.c syntax,
+optionally SUITE_GLOB.CASE_GLOB); TESTS words are suites/SUITE/NAME.c or .py
+files, kselftest tests, kselftest/TARGET/PROGRAM, and KUnit suites,
+kunit/SUITE. When TESTS is given, it alone is the selection. KUnit names are
+checked against the kernel (ci/kunit.py lists its suites by booting it), at
+plan time; plan also writes the KUnit plan (OUT/kunit.plan: the groups).
 
 check: every name must exist; one that does not is reported on one line
 with the closest existing names, and the exit status is 2:
@@ -53,9 +57,9 @@ def own_tests():
 def selection(a, src_needed):
     """(own test files, kselftest targets, kselftest test names); exits 2 on a bad name."""
     rel = [os.path.relpath(p, TOP) for p in own_tests()]
-    suites = sorted({p.split("/")[1] for p in rel} | {"kselftest"})
+    suites = sorted({p.split("/")[1] for p in rel} | {"kselftest", "kunit"})
     bad = 0
-    files, targets, ksft = [], [], []
+    files, targets, ksft, kunit = [], [], [], []
     src = None
 
     def need_src():
@@ -76,10 +80,12 @@ def selection(a, src_needed):
                 ksft.append(t)
                 if target not in targets:
                     targets.append(target)
+            elif t.startswith("kunit/") and len(t) > 6:
+                kunit.append(t)          # checked against the kernel by plan
             elif t in rel or t[2:] in rel and t.startswith("./"):
                 files.append(t if t in rel else t[2:])
             else:
-                say_close("test", t, rel + ["kselftest/TARGET/PROGRAM"])
+                say_close("test", t, rel + ["kselftest/TARGET/PROGRAM", "kunit/SUITE"])
                 bad += 1
     else:
         for w in a.suites.split():
@@ -96,6 +102,12 @@ def selection(a, src_needed):
                             bad += 1
                         elif t not in targets:
                             targets.append(t)
+            elif w == "kunit" or w.startswith("kunit:"):
+                if w != "kunit" and not [g for g in w[6:].split(",") if g]:
+                    print("vkci: no KUnit glob in '%s' (e.g. kunit:'list*',kunit-try-catch-test)" % w,
+                          file=sys.stderr)
+                    bad += 1
+                kunit.append(w)
             elif w in suites:
                 files += [p for p in rel if p.split("/")[1] == w]
             else:
@@ -105,7 +117,7 @@ def selection(a, src_needed):
         sys.exit(2)
     if src_needed and targets:
         need_src()
-    return files, targets, ksft, src
+    return files, targets, ksft, src, kunit
 
 
 def manifest(d):
@@ -125,7 +137,7 @@ def cmd_check(a):
 
 
 def cmd_plan(a):
-    files, targets, ksft, src = selection(a, True)
+    files, targets, ksft, src, kunit_sel = selection(a, True)
     tests = []
     stage = a.stage
     shutil.rmtree(stage, ignore_errors=True)
@@ -166,6 +178,21 @@ def cmd_plan(a):
         tests += names
     else:
         kselftest.write_atomic(a.meta, "# no kselftest tests in this run\n")
+    kplan = os.path.join(a.out, "kunit.plan")
+    if kunit_sel:
+        # KUnit suites: listed from the kernel, grouped (ci/kunit.py); their
+        # instances boot the KUnit payload, not this one
+        import kunit
+        ka = argparse.Namespace(kernel=a.kernel, image=a.image, payload=a.kunit_payload, out=a.out,
+                                select=" ".join(w for w in kunit_sel if not w.startswith("kunit/")),
+                                tests=" ".join(w for w in kunit_sel if w.startswith("kunit/")),
+                                jobs=int(os.environ.get("KUNIT_JOBS") or 0), singletons=a.kunit_singletons)
+        if not a.kernel:
+            print("vkci: KUnit suites need the kernel (selection.py plan --kernel)", file=sys.stderr)
+            return 2
+        tests += kunit.make_plan(ka)[0]
+    elif os.path.exists(kplan):
+        os.unlink(kplan)
     man = manifest(stage)
     mpath = os.path.join(os.path.dirname(os.path.abspath(stage)), "payload.manifest")
     if kselftest.read(mpath) == man and os.path.exists(os.path.join(os.path.dirname(mpath), "payload.img")):
@@ -198,6 +225,12 @@ def main(argv):
             p.add_argument("--stage", required=True)
             p.add_argument("--meta", required=True)
             p.add_argument("--runner", required=True)
+            p.add_argument("--kernel", default="", help="the run's kernel (KUnit suites are listed from it)")
+            p.add_argument("--image", default="")
+            p.add_argument("--kunit-payload", default="")
+            p.add_argument("--out", default="out")
+            p.add_argument("--kunit-singletons", action="store_true",
+                           help="every KUnit suite in its own instance (coverage per suite)")
     a = ap.parse_args(argv)
     return a.fn(a)
 

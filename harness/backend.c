@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "diag.h"
+#include "kunit.h"
 #include "proto.h"
 #include "util.h"
 #include "banned.h"
@@ -126,6 +127,10 @@ int boot_add_extra(struct boot_argv *b, const struct boot_params *bp)
 		if (boot_add(b, "%s", bp->extra[i]) < 0)
 			return -1;
 	}
+	/* a kernel with KUnit built in runs its suites at every boot unless
+	 * told not to; one without KUnit ignores the argument (kunit.h) */
+	if (kunit_quiet(bp->extra) && boot_add(b, "kunit.enable=0") < 0)
+		return -1;
 	return 0;
 }
 

@@ -144,7 +144,8 @@ int boot_env(struct boot_argv *b, const char *f, ...) __attribute__((format(prin
  * characters in `bad` (a backend's separators, described for the message
  * as bad_desc). 0 or -1 after reporting. */
 int boot_check_path(const char *what, const char *path, const char *bad, const char *bad_desc);
-/* The user's extra kernel arguments, each one word, appended. */
+/* The user's extra kernel arguments, each one word, appended; then
+ * kunit.enable=0 unless one of them says kunit.* (kunit.h). */
 int boot_add_extra(struct boot_argv *b, const struct boot_params *bp);
 
 /* The job the host sends the agent after the key (PROTOCOL.md): test,

@@ -16,6 +16,7 @@
 #include "console.h"
 #include "diag.h"
 #include "instance.h"
+#include "kunit.h"
 #include "meta.h"
 #include "opts.h"
 #include "platform.h"
@@ -219,6 +220,13 @@ static int cmd_exec(int argc, char **argv)
 	}
 	if (test_name(argv[first], name, sizeof(name), src, sizeof(src)) < 0)
 		return opts_free(&o), EXIT_USAGE;
+	/* kunit/SUITE: handed over to ci/kunit.py (kunit.h) */
+	if (!strncmp(name, "kunit/", 6)) {
+		rc = plat_self_exe(argv0, self, sizeof(self)) < 0 ?
+		     (error("cannot find vkci's own path for KUnit suite '%s'", name), EXIT_INFRA) :
+		     kunit_exec(name, &o, self);
+		return opts_free(&o), rc;
+	}
 	first++;
 	if (first < argc && !strcmp(argv[first], "--"))
 		first++;
@@ -645,6 +653,7 @@ static const struct command {
 	{ "bisect", cmd_bisect, "the first commit where tests fail (ci/bisect.py; make bisect)" },
 	{ "rundir", cmd_rundir, "the run dir's keep policy and state; sweep dirs of dead vkci processes" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
+	{ "crash", cmd_crash, "whether and how the kernel crashed in console logs, as JSON (kunit.h)" },
 	{ "version", cmd_version, "print the version and the platform layer (linux, posix)" },
 	{ "help", cmd_help, "list the commands" },
 };

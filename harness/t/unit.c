@@ -677,7 +677,8 @@ static void test_cmdline(void)
 	ok(has_arg(&b, "uml_dir=/run/i") && has_arg(&b, "umid=vkci"), "cmdline: umid inside the instance dir");
 	ok(has_arg(&b, "vkci.serial=/dev/ttyS0"), "cmdline: the agent's record channel");
 	ok(has_arg(&b, "loglevel=4"), "cmdline: extra kernel argument");
-	is_str(b.argv[b.argc - 1], "loglevel=4", "cmdline: extra arguments come last");
+	is_str(b.argv[b.argc - 2], "loglevel=4", "cmdline: extra arguments come last");
+	is_str(b.argv[b.argc - 1], "kunit.enable=0", "cmdline: then kunit.enable=0 (KUnit kernels skip their suites)");
 	ok(b.argv[b.argc] == NULL, "cmdline: argv NULL-terminated");
 	ok(b.nenv == 2 && !strcmp(b.env[0], "GCOV_PREFIX=/run/i/gcov") && !strcmp(b.env[1], "GCOV_PREFIX_STRIP=1"),
 	   "cmdline: GCOV_PREFIX in the node dir, strip the build dir's components");
@@ -726,6 +727,14 @@ static void test_cmdline(void)
 		memset(longarg, '%', sizeof(longarg) - 1);
 		jp.test_args = many;
 		ok(job_record(job, sizeof(job), "0123456789abcdef", &jp) < 0, "job: oversized arguments refused");
+	}
+	{
+		static const char *const kunit_extra[] = { "kunit.filter_glob=list*", NULL };
+
+		bp.extra = kunit_extra;
+		memset(&b, 0, sizeof(b));
+		ok(uml_build_argv(&bp, chan, &b) == 0 && has_arg(&b, "kunit.filter_glob=list*") &&
+		   !has_arg(&b, "kunit.enable=0"), "cmdline: no kunit.enable=0 when an extra argument says kunit.*");
 	}
 	{
 		static const char *const bad_extra[] = { "two words", NULL };
