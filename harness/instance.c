@@ -225,6 +225,8 @@ static void fill_result(struct run *r, int rc, long long start_unix_ms, long lon
 
 	fmt(res->test, sizeof(res->test), "%s", c->test);
 	res->backend = r->be->name;
+	res->accel = n->accel;
+	res->restored = n->restored;
 	res->kernel = c->kernel;
 	res->image = c->image;
 	res->payload = c->payload;
