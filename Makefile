@@ -58,7 +58,7 @@ QUARANTINE ?= $(wildcard ci/quarantine.txt)
 KERNEL   ?=
 # The backend (harness/backend.h): uml (User-Mode Linux) or qemu. Empty: a
 # source tree is built for uml, a kernel file is run by the backend it
-# belongs to (vkci tells a UML program from a bzImage).
+# belongs to (vkci tells a UML program from an x86 vmlinux or bzImage).
 BACKEND  ?=
 KBACKEND := $(or $(BACKEND),uml)
 # kernel config fragments: the harness's, every suite's (each also for the
@@ -126,14 +126,14 @@ RESOLVE_KERNEL = k="$(KERNEL)"; \
 	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(if $(VARIANT),--variant $(VARIANT)) $(addprefix -c ,$(KFRAGS)) "$$k") || exit $$?; \
 	elif test -n "$(VARIANT)"; then \
 		echo "vkci: VARIANT=$(VARIANT) needs a kernel source tree to build, not the ready vkernel '$$k' (unset VARIANT or set KERNEL=<source tree>)" >&2; exit 2; \
-	elif ! test -f "$$k" || ! test -x "$$k"; then \
-		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
+	elif ! test -f "$$k" || ! test -r "$$k"; then \
+		echo "vkci: kernel '$$k' is neither a Linux source tree nor a vkernel file (a UML program, an x86 vmlinux or bzImage; set KERNEL=...)" >&2; exit 2; \
 	fi
 
 all: harness image payload
 
 deps:
-	@$(LOCKED) ci/deps.sh check
+	@$(LOCKED) ci/deps.sh $(if $(filter qemu,$(KBACKEND)),qemu,check)
 test-deps:
 	@$(LOCKED) sh -c "ci/deps.sh test && ci/deps.sh buildbot"
 

@@ -37,7 +37,7 @@ const struct backend *backend_for_kernel(const char *kernel)
 	 * UML's vkernel is: as a program */
 	if (access(kernel, X_OK) == 0)
 		return &backend_uml;
-	error("cannot tell which backend runs kernel '%s': not a program, nor an x86 bzImage "
+	error("cannot tell which backend runs kernel '%s': not a program, nor an x86_64 vmlinux or bzImage "
 	      "(set BACKEND=uml or BACKEND=qemu)", kernel);
 	return NULL;
 }
