@@ -35,18 +35,22 @@ is_(e["t/d"][0], ["pass", "fail"], "expected: alternatives")
 is_(e["t/e"], (["skip"], "needs /dev/fuse", "FUSE_FS", None), "expected: config= before the reason")
 
 
-def run(outcomes, quarantined=(), tap_only=()):
+def run(outcomes, quarantined=(), no_boot=()):
     out = tempfile.mkdtemp(dir=tmp)
     for name, o in outcomes.items():
         d = os.path.join(out, "logs", "kselftest", name)
         os.makedirs(d)
         with open(os.path.join(d, "result.json"), "w") as f:
-            json.dump({"test": "kselftest/" + name, "outcome": o, "exit_status": 0 if o in ("pass", "skip") else 1,
+            json.dump({"format": "vkci-result/2", "test": "kselftest/" + name, "outcome": o, "exit_status": 0 if o in ("pass", "skip") else 1,
                        "quarantined": name in quarantined, "reason": None}, f)
-    for name in tap_only:
-        os.makedirs(os.path.join(out, "tap", "kselftest", os.path.dirname(name)), exist_ok=True)
-        with open(os.path.join(out, "tap", "kselftest", name), "w") as f:
-            f.write("1..0 # SKIP the kernel lacks CONFIG_FUSE_FS (add CONFIG_FUSE_FS=y to a config fragment)\n")
+    for name in no_boot:
+        # a config= skip: vkci exec records it without booting (record_skip)
+        d = os.path.join(out, "logs", "kselftest", name)
+        os.makedirs(d)
+        with open(os.path.join(d, "result.json"), "w") as f:
+            json.dump({"format": "vkci-result/2", "test": "kselftest/" + name, "outcome": "skip", "exit_status": 0,
+                       "planned": 0, "quarantined": False,
+                       "reason": "the kernel lacks CONFIG_FUSE_FS (add CONFIG_FUSE_FS=y to a config fragment)"}, f)
     with open(os.path.join(out, "kselftest.meta"), "w") as f:
         f.write("kselftest/t/c timeout=45 xfail=UML has no such thing\n")
     return out
@@ -59,7 +63,7 @@ def check(out):
 
 
 good = run({"t/a": "pass", "t/b": "skip", "t/c": "fail", "t/d": "fail", "t/f": "fail"}, quarantined={"t/c", "t/f"},
-           tap_only=["t/e"])
+           no_boot=["t/e"])
 rc, text = check(good)
 is_(rc, 0, "check: a run as expected passes")
 ok("1/2/2/0 (+1 either)" in text and "1/2/2/1" in text, "check: counts per target side by side", text)
@@ -74,7 +78,7 @@ r = subprocess.run([sys.executable, os.path.join(TOP, "ci", "report.py"), good],
 s = json.load(open(os.path.join(good, "summary.json")))
 is_(s["suites"]["kselftest"]["summary"]["xfail"], 1, "summary.json: an expected failure counts as xfail")
 is_(s["suites"]["kselftest"]["tests"]["t/c"]["expected_failure"], "UML has no such thing", "summary.json: with its reason")
-is_(s["suites"]["kselftest"]["tests"]["t/e"]["outcome"], "skip", "summary.json: a skip without a boot counts")
+is_(s["suites"]["kselftest"]["tests"]["t/e"]["outcome"], "skip", "summary.json: a skip recorded without a boot counts")
 ok("1 expected failures" in r.stdout and "expected failure: kselftest/t/c: UML has no such thing" in r.stdout,
    "report.py names the expected failure", r.stdout)
 crash = run({"t/c": "crash"}, quarantined={"t/c"})

@@ -95,7 +95,9 @@ sys.exit(0 if res == "pass" else 2)
     ok(r2.returncode == 1 and "vm/a (fail, was pass)" in r2.stdout, "run: night 2's regression, exit 1",
        r2.stdout, r2.stderr)
     res = os.path.join(tmp, "results", "nights")
-    ok(sorted(os.listdir(res)) == ["2025-02-01", "2025-02-02"], "run: each night in its own dir")
+    nights = sorted(d for d in os.listdir(res) if os.path.isdir(os.path.join(res, d)))
+    ok(nights == ["2025-02-01", "2025-02-02"] and os.path.isfile(os.path.join(res, "index.html")),
+       "run: each night in its own dir, the index across nights beside them", os.listdir(res))
     with open(os.path.join(res, "2025-02-02", "main", "run.json")) as f:
         rec = json.load(f)
     ok(rec["commit"] == head and "RETRIES=1" in rec["argv"] and "check" in rec["argv"],
