@@ -42,6 +42,19 @@ const struct backend *backend_for_kernel(const char *kernel)
 	return NULL;
 }
 
+int backend_mismatch(const struct backend *be, const char *kernel)
+{
+	size_t i;
+
+	if (be->probe(kernel))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(backends); i++)
+		if (backends[i] != be && backends[i]->probe(kernel))
+			return error("kernel '%s' is a %s kernel, not a %s one (BACKEND=%s, or give a %s kernel)",
+				     kernel, backends[i]->name, be->name, backends[i]->name, be->name);
+	return 0;
+}
+
 /* BUILD_DIR when kernel is BUILD_DIR/<rel> and BUILD_DIR/.config exists */
 static int build_dir_of(const char *kernel, const char *rel, char *buf, size_t size)
 {

@@ -138,6 +138,10 @@ int uml_build_argv(const struct boot_params *bp, const int chan[4], struct boot_
 const struct backend *backend_by_name(const char *name);
 /* The backend whose probe() accepts the kernel file; NULL after reporting. */
 const struct backend *backend_for_kernel(const char *kernel);
+/* A kernel that another backend's probe claims and be's does not (a
+ * vmlinux given to UML, a UML program to QEMU): -1 after reporting, else 0
+ * (a file no probe knows, a wrapper script, is be's to judge). */
+int backend_mismatch(const struct backend *be, const char *kernel);
 /* The .config of a kernel: next to it, or at the top of the build dir it
  * came from (a vkci build prints BUILD_DIR/<binary>), or a distribution's
  * config-VERSION beside vmlinuz-VERSION. 0 with buf filled, -1 if none. */
