@@ -9,7 +9,8 @@
 #   make check-full                make check with the default kselftest targets, then
 #                                  the reports of a real debug kernel (not in .ci/run)
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
-#   make test                      the harness's own tests
+#   make test [QEMU_TEST=0]        the harness's own tests (QEMU_TEST=0: without
+#                                  building the QEMU kernel for 57-qemu.t)
 #   make buildbot-local [WORKERS=2] [BUILDBOT_DIR=dir] [CONFIG=nightly.json]
 #                                  a Buildbot master + WORKERS workers on loopback,
 #                                  one night (ci/buildbot/), then stopped
@@ -335,11 +336,19 @@ fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
+# QEMU_TEST=1: make test also builds (once, cached) the QEMU kernel of the
+# default source or KERNEL= tree (make kernel BACKEND=qemu) for
+# harness/t/57-qemu.t's real QEMU boots; 0: that test skips, and only the
+# QEMU backend's unit tests run (BENCHMARKS.md, "QEMU backend": the cold
+# build's cost)
+QEMU_TEST ?= 1
 test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN)
-	@ck=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
-		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; fi; \
+	@ck=""; qk="$${VKCI_QEMU_KERNEL:-}"; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; \
+		if test "$(QEMU_TEST)" = 1 && test -z "$$qk"; then \
+			qk=$$($(MAKE) -s --no-print-directory kernel BACKEND=qemu VARIANT=) || exit $$?; fi; fi; \
 	$(RESOLVE_KERNEL); \
-	VKCI_COVERAGE_KERNEL="$$ck" \
+	VKCI_COVERAGE_KERNEL="$$ck" VKCI_QEMU_KERNEL="$$qk" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
