@@ -1,17 +1,18 @@
 #!/bin/sh
 # The QEMU backend with real boots of an x86_64 kernel (VKCI_QEMU_KERNEL:
-# make test-qemu / make check-full build it with `vkci build -B qemu`):
+# make test builds it with `make kernel BACKEND=qemu`):
 # tests classified as on UML (pass, fail, a panic titled by the crash
 # parser, a timeout), instances cloned from a booted snapshot each starting
 # from the same clean state (guest/fresh.c run twice), a cold boot, two
-# nodes on a datagram socketpair, the accelerator on record in result.json,
+# nodes on a datagram socketpair, the KVM probe and the accelerator on
+# record in result.json,
 # no QEMU process left behind; bad input refused in one line.
 . "$(dirname "$0")/lib.sh"
 kernel=${VKCI_QEMU_KERNEL:-}
 image=${VKCI_IMAGE:-$B/image/base.img}
 payload=$B/t/payload.img
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed (make deps BACKEND=qemu)"
-[ -n "$kernel" ] && [ -f "$kernel" ] || skip_all "no QEMU kernel (VKCI_QEMU_KERNEL; make test-qemu builds one)"
+[ -n "$kernel" ] && [ -f "$kernel" ] || skip_all "no QEMU kernel (VKCI_QEMU_KERNEL; make test builds one unless QEMU_TEST=0)"
 [ -f "$image" ] && [ -f "$payload" ] || skip_all "image or test payload missing (make test builds them)"
 run=$scratch/run
 logs=$scratch/logs
@@ -79,6 +80,25 @@ ok "$([ -n "$(g "$f1" random)" ] && [ "$(g "$f1" random)" != "$(g "$f2" random)"
 t=$(g "$f2" time)
 ok "$([ -n "$t" ] && [ $(( $(date +%s) - t )) -lt 10 ] && [ $(( t - $(date +%s) )) -lt 5 ]; echo $?)" \
 	"fresh: a clone's clock is the host's, not the template's ($t vs $(date +%s))"
+
+# the accelerator when nothing forces it: KVM only if this kernel really
+# comes up under it (the probe boots it), else TCG with the reason said
+# once; a private cache, so that the probe runs
+out=$(VKCI_ACCEL= VKCI_CACHE=$scratch/cache VKCI_RUNDIR=$run "$VKCI" exec -B qemu -k "$kernel" -i "$image" \
+	-p "$payload" -l "$logs" -b 300 "$top/harness/t/guest/pass.c" 2>&1)
+is "$?" 0 "probe: the test passes whatever the accelerator"
+accel=$(field "$logs/guest/pass/result.json" accel)
+if printf '%s\n' "$out" | grep -q 'KVM does not run this kernel here'; then
+	is "$accel" tcg "probe: KVM failed it ($(printf '%s\n' "$out" | sed -n 's/.*here (\(.*\)): QEMU.*/\1/p' | head -1)): TCG"
+elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	is "$accel" kvm "probe: KVM brought the kernel up: KVM"
+else
+	is "$accel" tcg "probe: no usable /dev/kvm: TCG"
+fi
+out=$(VKCI_ACCEL= VKCI_CACHE=$scratch/cache VKCI_RUNDIR=$run "$VKCI" exec -B qemu -k "$kernel" -i "$image" \
+	-p "$payload" "$top/harness/t/guest/pass.c" 2>&1)
+ok "$(printf '%s\n' "$out" | grep -q 'KVM does not run'; [ $? = 1 ]; echo $?)" "probe: decided once (cached), not said again"
+is "$(leftover_procs)" 0 "probe: no QEMU process left"
 
 # bad input: one line naming the thing and the fix, exit status 3 (usage 2)
 notx86=$scratch/notx86
