@@ -5,8 +5,8 @@
 # parser, a timeout), instances cloned from a booted snapshot each starting
 # from the same clean state (guest/fresh.c run twice), a cold boot, two
 # nodes on a datagram socketpair, the KVM probe and the accelerator on
-# record in result.json,
-# no QEMU process left behind; bad input refused in one line.
+# record in result.json, no QEMU process left behind; bad input refused in
+# one line.
 . "$(dirname "$0")/lib.sh"
 kernel=${VKCI_QEMU_KERNEL:-}
 image=${VKCI_IMAGE:-$B/image/base.img}
