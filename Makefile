@@ -6,8 +6,9 @@
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
 #                                  the suites on the coverage kernel: out/coverage/
-#   make check-full                make check with the default kselftest targets, then
-#                                  the reports of a real debug kernel (not in .ci/run)
+#   make check-full                make check with the default kselftest targets, the
+#                                  suites on QEMU (OUT/qemu), then the reports of a
+#                                  real debug kernel (not in .ci/run)
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test [QEMU_TEST=0]        the harness's own tests (QEMU_TEST=0: without
 #                                  building the QEMU kernel for 57-qemu.t)
@@ -355,12 +356,14 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 
 # make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
-# check with the default kselftest targets, then the tests that need the
+# check with the default kselftest targets, the suites on the QEMU backend
+# (OUT/qemu; its kernel is make test's), then the tests that need the
 # debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list,
 # refcount, BUG, fault, hung-task and soft-lockup reports through LKDTM; the
 # debug kernel's cold build takes several times the default kernel's).
 check-full:
 	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
+	@$(MAKE) --no-print-directory check BACKEND=qemu SUITES="$(filter-out kselftest kselftest:%,$(SUITES))" OUT=$(OUT)/qemu
 	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
 	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
