@@ -17,12 +17,17 @@ ratios are to UML's figure in the same run. The template of the QEMU
 machine shape is made (or found) before anything is measured; the
 accelerator is whatever vkci chose (VKCI_ACCEL=tcg to force TCG).
 
-Usage: ci/bench/qemu.py --uml-kernel K --qemu-kernel Q [--runs N]
-       [--image IMG] [--payload P]
-(`make bench-qemu` passes both kernels). Prints a Markdown table.
+--private-cache: templates and the KVM probe in a new cache, so the first
+QEMU run pays for them (the setup figure).
+
+Usage: ci/bench/qemu.py --uml-kernel $(make -s kernel) \
+           --qemu-kernel $(make -s kernel BACKEND=qemu) [--runs N] [--private-cache]
+           [--image IMG] [--payload P]
+Prints a Markdown table.
 Standard library only.
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -55,6 +60,7 @@ def main():
     ap.add_argument("--image", default=os.path.join(TOP, "build", "image", "base.img"))
     ap.add_argument("--payload", default=os.path.join(TOP, "build", "t", "payload.img"))
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--private-cache", action="store_true")
     a = ap.parse_args()
     for what, path in (("UML kernel", a.uml_kernel), ("QEMU kernel", a.qemu_kernel),
                        ("image", a.image), ("payload", a.payload)):
@@ -65,10 +71,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="vkci-bench-qemu.") as run:
         base = dict(os.environ, VKCI_RUNDIR=run)
         base.pop("VKCI_BACKEND", None)
+        if a.private_cache:
+            base["VKCI_CACHE"] = os.path.join(run, "cache")
+        logs = os.path.join(run, "logs")
         common = ["-i", a.image, "-p", a.payload, "-b", "300", TEST]
         variants = [
             ("uml", [VKCI, "exec", "-B", "uml", "-k", a.uml_kernel] + common, base),
-            ("qemu restored", [VKCI, "exec", "-B", "qemu", "-k", a.qemu_kernel] + common, base),
+            ("qemu restored", [VKCI, "exec", "-B", "qemu", "-k", a.qemu_kernel, "-l", logs] + common, base),
             ("qemu cold", [VKCI, "exec", "-B", "qemu", "-k", a.qemu_kernel] + common,
              dict(base, VKCI_QEMU_SNAPSHOT="0")),
         ]
@@ -76,6 +85,8 @@ def main():
         t0 = time.monotonic()
         run_once(variants[1][1], variants[1][2])
         setup = time.monotonic() - t0
+        with open(os.path.join(logs, "guest", "pass", "result.json")) as f:
+            accel = json.load(f).get("accel")
         samples = {name: [] for name, _, _ in variants}
         for _ in range(a.runs):
             for name, argv, env in variants:
@@ -85,8 +96,10 @@ def main():
     uml = samples["uml"]
     u_wall = statistics.median(s[0] for s in uml)
     u_cpu = statistics.median(s[1] for s in uml)
-    print("`ci/bench/qemu.py --runs %d` (%s, load average %.1f at the end; first QEMU run, template "
-          "made or found: %.1f s)\n" % (a.runs, time.strftime("%Y-%m-%d %H:%M"), load, setup))
+    print("`ci/bench/qemu.py --runs %d%s` (%s, QEMU under %s, load average %.1f at the end; first QEMU run, "
+          "template %s: %.1f s)\n" % (a.runs, " --private-cache" if a.private_cache else "",
+                                       time.strftime("%Y-%m-%d %H:%M"), accel, load,
+                                       "(and KVM probe) made" if a.private_cache else "made or found", setup))
     print("| per test (guest/pass, median of %d) | wall | ratio to UML | CPU (user+sys) | ratio to UML "
           "| peak RSS of the vkernel |" % a.runs)
     print("|---|---|---|---|---|---|")
