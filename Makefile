@@ -4,14 +4,17 @@
 #              [TESTS=...] [JOBS=n] [SHARD=i/n] [PLANT_FAULT=1] [RETRIES=n]
 #              [QUARANTINE=file] [VARIANT=debug] [PANIC_ON_WARN=1]
 #   make merge-reports DIRS="out-1 out-2 ..." [OUT=out]   one report from shards
-#   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1]
+#   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1] [DIFF=<rev-range>]
 #                                  the suites on the coverage kernel: out/coverage/
 #   make check-full                make check with the default kselftest targets, the
-#                                  suites on QEMU (OUT/qemu), then the reports of a
-#                                  real debug kernel (not in .ci/run)
+#                                  suites on QEMU (OUT/qemu), the reports of a real
+#                                  debug kernel, and the long end-to-end tests (real
+#                                  bisection, nightly, DIFF=); not in .ci/run
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
 #   make test [QEMU_TEST=0]        the harness's own tests (QEMU_TEST=0: without
 #                                  building the QEMU kernel for 57-qemu.t)
+#   make bisect KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=... [RUNS=n] [CONFIDENCE=0.99]
+#                                  the first commit where the tests fail: out/bisect/
 #   make buildbot-local [WORKERS=2] [BUILDBOT_DIR=dir] [CONFIG=nightly.json]
 #                                  a Buildbot master + WORKERS workers on loopback,
 #                                  one night (ci/buildbot/), then stopped
@@ -117,7 +120,7 @@ KSFT_RUNNER := build/guest/kselftest-run
 # is a source tree, else the default source
 KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNEL)" && echo --source "$(KERNEL)"))
 
-.PHONY: buildbot-local all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full merge-reports test test-payload deps fuzz fuzzers clean distclean
+.PHONY: buildbot-local all harness agent image payload suites kernel coverage coverage-kernel print-kfrags check check-full bisect merge-reports test test-payload deps fuzz fuzzers clean distclean
 
 # Shell fragment: sets $$k to the vkernel binary, building it when KERNEL is a
 # source tree (or empty: the default source). Exit statuses are vkci build's.
@@ -234,7 +237,8 @@ check: deps
 	$(RUN_TESTS); \
 	exit $$status
 
-
+# DIFF=<rev-range> (KERNEL a git tree): afterwards, the lines the range adds or
+# changes, executed or not: out/coverage/patch.{txt,html,json} (coverage.py patch).
 # make coverage: the suites on the coverage kernel, each instance's .gcda kept
 # (raw/SUITE/TEST in out/coverage/raw.tar), one do-nothing boot apart (raw-boot);
 # `coverage.py watch` captures the boot and merges finished tests' trees while
@@ -246,6 +250,7 @@ check: deps
 # (0.15 s; as ~50,000 files, tens of seconds here).
 coverage: deps
 	@$(LOCKED) ci/deps.sh coverage
+	@$(if $(DIFF),python3 ci/coverage.py patch --check "$(DIFF)" --repo "$(KERNEL)")
 	@$(BUILD_FOR_RUN)
 	@$(LOCKED) $(MAKE) --no-print-directory $(T_PAYLOAD)
 	@$(LOCK_OUT); \
@@ -267,7 +272,23 @@ coverage: deps
 		|| exit $$?; \
 	tar -C "$$st" -cf $(OUT)/coverage/raw.tar raw-boot $$(test -d "$$st/raw" && echo raw) \
 		|| echo "vkci: cannot keep the .gcda trees in $(OUT)/coverage/raw.tar" >&2; \
+	$(if $(DIFF),python3 ci/coverage.py patch "$(DIFF)" --repo "$(KERNEL)" --out $(OUT)/coverage || exit $$?;) \
 	exit $$status
+
+BISECT_OUT ?= $(OUT)/bisect
+# make bisect: ci/bisect.py in its own clone of KERNEL under the cache (the
+# repository is only read), building each step out of tree with vkci build
+# (incremental: one work tree path) and running TESTS in fresh vkernels.
+# Exit status: 0 found, else make's 2 (ci/bisect.py's own, as vkci bisect
+# returns it: 1 only skipped commits left, 2 usage, 3 infrastructure, 4
+# nothing to bisect).
+bisect: deps all
+	@test -n "$(KERNEL)" || { echo "vkci: make bisect needs KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=..." >&2; exit 2; }
+	@test "$(origin TESTS)" != file || { echo "vkci: make bisect needs TESTS=... (the tests that fail at BAD)" >&2; exit 2; }
+	@python3 ci/bisect.py --kernel "$(KERNEL)" --good "$(GOOD)" --bad "$(BAD)" \
+		$(if $(RUNS),--runs $(RUNS)) $(if $(CONFIDENCE),--confidence $(CONFIDENCE)) \
+		--fragments "$(KFRAGS)" --image $(IMAGE) --payload $(PAYLOAD) --vkci $(VKCI) \
+		--out "$(BISECT_OUT)" $(if $(BISECT_WORKDIR),--workdir "$(BISECT_WORKDIR)") $(TESTS)
 
 # the shards of one run (make check SHARD=i/n OUT=out-i on each machine) as
 # one report: TAP, summary.json, junit.xml, archive, coverage tracefiles
@@ -356,11 +377,15 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 	prove -j$(JOBS) --timer $(HARNESS_TESTS)
 
 # make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
-# check with the default kselftest targets, the suites on the QEMU backend
-# (OUT/qemu; its kernel is make test's), then the tests that need the
-# debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list,
-# refcount, BUG, fault, hung-task and soft-lockup reports through LKDTM; the
-# debug kernel's cold build takes several times the default kernel's).
+# check with the default kselftest targets; the suites on the QEMU backend
+# (OUT/qemu; its kernel is make test's); the tests that need the debug
+# kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list, refcount, BUG,
+# fault, hung-task and soft-lockup reports through LKDTM; the debug kernel's
+# cold build takes several times the default kernel's); the long end-to-end
+# tests (harness/t/full/: make bisect on a real kernel history, the nightly
+# runner finding and bisecting a hidden regression, make coverage DIFF= on a
+# git tree; real kernel builds, cold the first time, then incremental in their
+# stable work trees under the cache, one at a time).
 check-full:
 	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
 	@$(MAKE) --no-print-directory check BACKEND=qemu SUITES="$(filter-out kselftest kselftest:%,$(SUITES))" OUT=$(OUT)/qemu
@@ -368,6 +393,7 @@ check-full:
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
 	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
 	prove -j1 --timer harness/t/95-debug-kernel.t
+	@$(MAKE) --no-print-directory test JOBS=1 HARNESS_TESTS="$(wildcard harness/t/full/*.t)"
 
 clean:
 	rm -rf $(B) $(VKCI) .prove

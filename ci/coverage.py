@@ -4,6 +4,8 @@
   coverage.py watch --kernel K --raw DIR --logs DIR --boot DIR --state DIR   (beside prove)
   coverage.py report --kernel K --raw DIR --boot DIR --out DIR [--state DIR] [--per-test] [--jobs N]
   coverage.py who FILE:LINE [--out DIR]
+  coverage.py patch REV-RANGE --repo GIT-TREE [--out DIR]   (make coverage DIFF=)
+  coverage.py select REV-RANGE --repo GIT-TREE [--out DIR]  (the tests that ran a range's lines)
   coverage.py count --kernel K --tree DIR FUNCTION   (executions of a kernel function in one tree)
 
 `make coverage` runs every test on the coverage kernel with
@@ -28,9 +30,21 @@ lcov's own capture (geninfo runs gcov once per .gcda and post-processes
 its text output in Perl) takes ~60 s per tree here; the JSON route is the
 same gcov data in a fraction of the time. Scratch trees live on /dev/shm.
 
+Every report also keeps OUT/sources.json: the git blob id of each source file
+the coverage has lines of, as the file was when it was reported, so `patch`
+and `select` can tell whether a revision range's files are the ones measured.
+
 --per-test also keeps OUT/tests/SUITE/TEST.info and OUT/index.json: for each
-source file and line, which tests executed it. `who FILE:LINE` answers from
-that index. A test's tree mostly repeats the boot's (~80% of its .gcda have
+source file and line, which tests executed it (a hex bit mask over the
+index's "tests"), and which lines are instrumented at all. `who FILE:LINE` answers from that index, and says why
+when no test is printed (file unknown, line not instrumented, not executed).
+
+`patch A..B --repo TREE` (make coverage DIFF=A..B): the lines the range adds
+or changes, per file and hunk, executed or not (total.info), which tests ran
+them (index.json, PER_TEST=1), as OUT/patch.txt, OUT/patch.json and
+OUT/patch.html (the hunks in source view, changed lines marked, each file
+linked to genhtml's page). `select A..B --repo TREE` prints the tests whose
+recorded coverage touches those lines (see select() for the fallbacks). A test's tree mostly repeats the boot's (~80% of its .gcda have
 the boot run's counters): those files reuse the boot's per-file results,
 only the rest go through gcov. Standard library + Debian's gcc (gcov, gcov-tool) and lcov
 (genhtml) only.
@@ -40,6 +54,7 @@ import concurrent.futures as cf
 import json
 import os
 import pickle
+import re
 import resource
 import shutil
 import subprocess
@@ -522,27 +537,35 @@ def report(a):
         if err is not None:
             die("genhtml failed: %s" % err[-1000:])
         times["genhtml"] = time.monotonic() - t1
+        write_sources(total, src, a.out)
         t1 = time.monotonic()
         write_info(boot, os.path.join(a.out, "boot.info"), "boot")
         for s, cov in results.items():
             write_info(cov, os.path.join(a.out, s + ".info"), s)
         times["tracefiles"] = time.monotonic() - t1
         if a.per_test:
-            index = {}
+            # index.json: per file and line, the tests that executed it as a
+            # bit mask over "tests" (hex), which keeps it small (a list of
+            # names per line made it ~100 MB for 60 tests, ~10 s to read)
+            names = sorted(k[5:] for k in tests)
+            masks = {}
             tdir = os.path.join(a.out, "tests")
             shutil.rmtree(tdir, ignore_errors=True)
-            for key in sorted(tests):
-                name = key[5:]
-                cov = covs[key]
+            for i, name in enumerate(names):
+                cov = covs["test:" + name]
                 os.makedirs(os.path.dirname(os.path.join(tdir, name)), exist_ok=True)
                 write_info(cov, os.path.join(tdir, name + ".info"), name.replace("/", "_"))
                 for f, (lines, _) in cov.items():
-                    rel = os.path.relpath(f, src)
+                    m = masks.setdefault(os.path.relpath(f, src), {})
                     for n, c in lines.items():
                         if c:
-                            index.setdefault(rel, {}).setdefault(str(n), []).append(name)
-            with open(os.path.join(a.out, "index.json"), "w") as f:
-                json.dump({"source": src, "lines": index}, f)
+                            m[n] = m.get(n, 0) | 1 << i
+            index = {rel: {str(n): "%x" % v for n, v in sorted(m.items())} for rel, m in masks.items() if m}
+            instrumented = {os.path.relpath(f, src): ranges(lines) for f, (lines, _) in total.items()}
+            with open(os.path.join(a.out, "index.json.tmp"), "w") as f:
+                json.dump({"format": "vkci-coverage-index/2", "source": src, "tests": names,
+                           "lines": index, "instrumented": instrumented}, f)
+            os.replace(os.path.join(a.out, "index.json.tmp"), os.path.join(a.out, "index.json"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(fmt_summary("boot", boot))
@@ -563,23 +586,455 @@ def report(a):
     return 0
 
 
+def ranges(lines):
+    """Sorted line numbers as [[first, last], ...] runs (index.json)."""
+    out = []
+    for n in sorted(lines):
+        if out and out[-1][1] == n - 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
+def in_ranges(rs, n):
+    return any(a <= n <= b for a, b in rs)
+
+
+def load_index(out, what):
+    path = os.path.join(out, "index.json")
+    if not os.path.exists(path):
+        die("no per-test index '%s' (run make coverage PER_TEST=1%s)" % (path, what), 2)
+    with open(path) as f:
+        return json.load(f)
+
+
+def tests_at(index, rel, line):
+    """The tests that executed rel:line, by name, from either index format
+    (vkci-coverage-index/2: a hex bit mask over index["tests"]; before it:
+    the list of names)."""
+    v = index["lines"].get(rel, {}).get(str(line))
+    if not v:
+        return []
+    if isinstance(v, list):
+        return v
+    m, names = int(v, 16), index.get("tests", [])
+    return [t for i, t in enumerate(names) if m >> i & 1]
+
+
 def who(a):
     """Which tests executed FILE:LINE (FILE relative to the kernel source, or
-    absolute), from the per-test index of make coverage PER_TEST=1."""
-    path = os.path.join(a.out, "index.json")
-    if not os.path.exists(path):
-        die("no per-test index '%s' (run make coverage PER_TEST=1)" % path, 2)
+    absolute), from the per-test index of make coverage PER_TEST=1. Exit 0
+    with the tests; 1 with the reason when there is none: the file has no
+    coverage data, the line has no code, or no test executed it."""
     file, _, line = a.where.rpartition(":")
     if not file or not line.isdigit():
         die("usage: coverage.py who FILE:LINE (FILE relative to the kernel source)", 2)
-    with open(path) as f:
-        index = json.load(f)
+    index = load_index(a.out, "")
     if os.path.isabs(file):
         file = os.path.relpath(os.path.realpath(file), index["source"])
-    tests = index["lines"].get(os.path.normpath(file), {}).get(line, [])
+    file = os.path.normpath(file)
+    tests = tests_at(index, file, line)
     for t in tests:
         print(t)
-    return 0 if tests else 1
+    if tests:
+        return 0
+    inst = index.get("instrumented")
+    if inst is None:
+        print("vkci: no test executed '%s:%s' (an index without instrumented lines: make coverage "
+              "PER_TEST=1 again to tell a line without code from one no test ran)" % (file, line), file=sys.stderr)
+    elif file not in inst:
+        near = sorted(f for f in inst if os.path.basename(f) == os.path.basename(file))[:3]
+        print("vkci: '%s' has no coverage data: not compiled into the coverage kernel, or not a source "
+              "file of it (%d files have data%s)" % (file, len(inst), "; did you mean " + ", ".join(near) + "?"
+                                                     if near else ""), file=sys.stderr)
+    elif not in_ranges(inst[file], int(line)):
+        n = int(line)
+        before = [b for a_, b in inst[file] if b < n]
+        after = [a_ for a_, b in inst[file] if a_ > n]
+        print("vkci: '%s:%s' is not instrumented: no code on that line (nearest lines with code: %s)"
+              % (file, line, ", ".join(str(x) for x in ([before[-1]] if before else []) + after[:1]) or "none"),
+              file=sys.stderr)
+    else:
+        print("vkci: '%s:%s' is instrumented but no test executed it (%d tests in the index)"
+              % (file, line, len(index.get("tests", []))), file=sys.stderr)
+    return 1
+
+
+# ---- patch coverage ------------------------------------------------------------
+
+def blob_id(data):
+    """git's blob id of some bytes (what `git hash-object` prints)."""
+    import hashlib
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def write_sources(cov, src, out):
+    """OUT/sources.json: each covered source file's blob id as reported."""
+    blobs = {}
+    for f in cov:
+        try:
+            with open(f, "rb") as fh:
+                blobs[os.path.relpath(f, src)] = blob_id(fh.read())
+        except OSError:
+            pass
+    with open(os.path.join(out, "sources.json.tmp"), "w") as fh:
+        json.dump({"source": src, "blobs": blobs}, fh)
+    os.replace(os.path.join(out, "sources.json.tmp"), os.path.join(out, "sources.json"))
+
+
+def git_out(repo, args):
+    r = subprocess.run(["git", "-C", repo] + args, capture_output=True, text=True,
+                       env=dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C"))
+    return r
+
+
+def parse_range(repo, rng):
+    """'A..B', 'A...B' (from their merge base) or 'A' (A..HEAD) -> commit ids."""
+    if not repo or git_out(repo, ["rev-parse", "--git-dir"]).returncode:
+        die("'%s' is not a git tree (DIFF= needs KERNEL=<git tree>)" % repo, 2)
+    if "..." in rng:
+        a, b = rng.split("...", 1)
+    elif ".." in rng:
+        a, b = rng.split("..", 1)
+    else:
+        a, b = rng, ""
+    b = b or "HEAD"
+    ids = []
+    for r in (a, b):
+        p = git_out(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", (r or "HEAD") + "^{commit}"])
+        if p.returncode or not r:
+            die("'%s' in range '%s' is not a commit in '%s' (DIFF=A..B)" % (r, rng, repo), 2)
+        ids.append(p.stdout.strip())
+    if "..." in rng:
+        ids[0] = git_out(repo, ["merge-base", ids[0], ids[1]]).stdout.strip()
+    return ids
+
+
+HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def range_diff(repo, a, b):
+    """[{"path", "old_path", "status", "hunks": [{"old": (start, n), "new": (start, n),
+    "added": [new line numbers], "removed": [old line numbers]}]}] of A..B."""
+    r = git_out(repo, ["diff", "--no-color", "--no-ext-diff", "--no-renames", "-U0", a, b])
+    if r.returncode:
+        die("git diff %s %s failed in '%s': %s" % (a[:12], b[:12], repo, r.stderr.strip()[-300:]), 3)
+    files, cur, hunk, oldn, newn = [], None, None, 0, 0
+    for line in r.stdout.splitlines():
+        if line.startswith("diff --git "):
+            cur = {"path": None, "old_path": None, "status": "modified", "hunks": []}
+            files.append(cur)
+        elif cur is None:
+            continue
+        elif line.startswith("--- "):
+            cur["old_path"] = None if line == "--- /dev/null" else line[6:]
+            if line == "--- /dev/null":
+                cur["status"] = "added"
+        elif line.startswith("+++ "):
+            cur["path"] = None if line == "+++ /dev/null" else line[6:]
+            if line == "+++ /dev/null":
+                cur["status"] = "deleted"
+        elif line.startswith("@@"):
+            m = HUNK_RE.match(line)
+            if m:
+                o, on, n, nn = int(m.group(1)), int(m.group(2) or 1), int(m.group(3)), int(m.group(4) or 1)
+                hunk = {"old": (o, on), "new": (n, nn), "added": [], "removed": []}
+                cur["hunks"].append(hunk)
+                oldn, newn = o, n
+        elif hunk is not None and line.startswith("+"):
+            hunk["added"].append(newn)
+            newn += 1
+        elif hunk is not None and line.startswith("-"):
+            hunk["removed"].append(oldn)
+            oldn += 1
+    for f in files:
+        f["path"] = f["path"] or f["old_path"]
+    return [f for f in files if f["path"]]
+
+
+def read_tracefile(path, wanted):
+    """{rel file: {line: count}} of a tracefile, for the files in wanted."""
+    out, cur = {}, None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("SF:"):
+                    cur = wanted.get(line[3:].rstrip("\n"))
+                    if cur is not None:
+                        out.setdefault(cur, {})
+                elif cur is not None and line.startswith("DA:"):
+                    n, c = line[3:].split(",")[:2]
+                    out[cur][int(n)] = out[cur].get(int(n), 0) + int(c)
+                elif line.startswith("end_of_record"):
+                    cur = None
+    except OSError:
+        die("no coverage report '%s' (run make coverage first)" % path, 2)
+    return out
+
+
+def measured_side(repo, a, b, path, blobs):
+    """Which end of the range the measured file is: "new" (its blob is B's),
+    "old" (A's) or None (another version, or not measured)."""
+    blob = blobs.get(path)
+    if not blob:
+        return None
+    for side, rev in (("new", b), ("old", a)):
+        r = git_out(repo, ["rev-parse", "--verify", "--quiet", "%s:%s" % (rev, path)])
+        if r.returncode == 0 and r.stdout.strip() == blob:
+            return side
+    return "stale"
+
+
+def patch_data(a_):
+    """The range's changed lines against the measured coverage."""
+    a, b = parse_range(a_.repo, a_.range)
+    total = os.path.join(a_.out, "total.info")
+    try:
+        with open(os.path.join(a_.out, "sources.json")) as f:
+            sources = json.load(f)
+    except (OSError, ValueError):
+        die("no '%s' (run make coverage again: it records which sources it measured)"
+            % os.path.join(a_.out, "sources.json"), 2)
+    src = sources["source"]
+    files = range_diff(a_.repo, a, b)
+    wanted = {os.path.join(src, f["path"]): f["path"] for f in files}
+    counts = read_tracefile(total, wanted)
+    index = None
+    if os.path.exists(os.path.join(a_.out, "index.json")):
+        with open(os.path.join(a_.out, "index.json")) as f:
+            index = json.load(f)
+    doc = {"range": a_.range, "old": a, "new": b, "repo": os.path.realpath(a_.repo), "source": src,
+           "per_test": index is not None, "files": []}
+    for f in files:
+        path = f["path"]
+        side = measured_side(a_.repo, a, b, path, sources["blobs"])
+        cov = counts.get(path)
+        fd = {"path": path, "status": f["status"], "measured": side, "hunks": []}
+        if cov is None:
+            fd["state"] = "not compiled"       # no coverage data: not built into the kernel, or no code
+        elif side != "new":
+            fd["state"] = "stale" if side else "not compiled"
+        else:
+            fd["state"] = "compiled"
+        for h in f["hunks"]:
+            hd = {"old": h["old"], "new": h["new"], "lines": []}
+            for n in h["added"]:
+                ld = {"line": n}
+                if fd["state"] == "compiled":
+                    if n in cov:
+                        ld["count"] = cov[n]
+                        if index is not None:
+                            ld["tests"] = tests_at(index, path, n)
+                    else:
+                        ld["count"] = None    # not instrumented
+                hd["lines"].append(ld)
+            hd["removed"] = len(h["removed"])
+            fd["hunks"].append(hd)
+        doc["files"].append(fd)
+    tot = {"instrumented": 0, "executed": 0, "not_instrumented": 0, "files_not_compiled": 0, "files_stale": 0}
+    for fd in doc["files"]:
+        if fd["state"] == "not compiled":
+            tot["files_not_compiled"] += 1
+        elif fd["state"] == "stale":
+            tot["files_stale"] += 1
+        for hd in fd["hunks"]:
+            for ld in hd["lines"]:
+                if "count" not in ld:
+                    continue
+                if ld["count"] is None:
+                    tot["not_instrumented"] += 1
+                else:
+                    tot["instrumented"] += 1
+                    tot["executed"] += ld["count"] > 0
+    doc["totals"] = tot
+    return doc
+
+
+def source_lines(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read().split("\n")
+    except OSError:
+        return []
+
+
+def patch_text(doc):
+    t = doc["totals"]
+    out = ["patch coverage of %s (%s..%s) in %s" % (doc["range"], doc["old"][:12], doc["new"][:12], doc["repo"])]
+    for fd in doc["files"]:
+        changed = sum(len(h["lines"]) for h in fd["hunks"])
+        if fd["state"] != "compiled":
+            why = {"not compiled": "no coverage data: not compiled into this kernel, or no code",
+                   "stale": "the coverage was measured on another version of this file"}[fd["state"]]
+            out.append("%s: %d changed line%s, %s" % (fd["path"], changed, "" if changed == 1 else "s", why))
+            continue
+        inst = [ld for h in fd["hunks"] for ld in h["lines"] if ld.get("count") is not None]
+        ex = sum(1 for ld in inst if ld["count"] > 0)
+        out.append("%s: %d of %d changed lines with code executed" % (fd["path"], ex, len(inst)) +
+                   ("; %d without code" % (changed - len(inst)) if changed - len(inst) else ""))
+        text = source_lines(os.path.join(doc["source"], fd["path"]))
+        for h in fd["hunks"]:
+            s, n = h["new"]
+            out.append("  @@ +%d,%d (-%d,%d)" % (s, n, h["old"][0], h["old"][1]))
+            for ld in h["lines"]:
+                c = ld.get("count")
+                mark = "     -" if c is None else ("%6d" % c if c else "   NOT")
+                tests = (" [%s]" % ", ".join(ld["tests"][:4]) + (" +%d" % (len(ld["tests"]) - 4)
+                                                               if len(ld["tests"]) > 4 else "")) if ld.get("tests") else ""
+                src = text[ld["line"] - 1] if ld["line"] - 1 < len(text) else ""
+                out.append("  %6d %s | %s%s" % (ld["line"], mark, src.expandtabs(8)[:90], tests))
+    out.append("total: %d changed lines with code, %d executed (%.1f%%), %d not; %d changed lines without code; "
+               "%d file(s) not compiled, %d measured on another version"
+               % (t["instrumented"], t["executed"], 100.0 * t["executed"] / max(t["instrumented"], 1),
+                  t["instrumented"] - t["executed"], t["not_instrumented"], t["files_not_compiled"], t["files_stale"]))
+    return "\n".join(out) + "\n"
+
+
+def patch_html(doc, html_dir):
+    import html as H
+    e = H.escape
+    t = doc["totals"]
+    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>vkci patch coverage %s</title>" % e(doc["range"]),
+           "<style>body{font-family:sans-serif;margin:2em}pre{margin:0}table.src{border-collapse:collapse;"
+           "font-family:monospace;font-size:90%}table.src td{padding:0 .5em;white-space:pre}"
+           ".hit{background:#cfc}.miss{background:#fcc}.nocode{background:#eee}.ctx{color:#777}"
+           "td.n{text-align:right;color:#555}</style></head><body>",
+           "<h1>Patch coverage of %s</h1>" % e(doc["range"]),
+           "<p>%s..%s in %s. Changed lines with code: <b>%d</b>, executed <b style='color:#070'>%d</b>, "
+           "not executed <b style='color:#c00'>%d</b>; changed lines without code: %d; files not compiled: %d; "
+           "measured on another version: %d. <a href='html/index.html'>Full report</a>.</p>"
+           % (e(doc["old"][:12]), e(doc["new"][:12]), e(doc["repo"]), t["instrumented"], t["executed"],
+              t["instrumented"] - t["executed"], t["not_instrumented"], t["files_not_compiled"], t["files_stale"]),
+           "<p><span class='hit'>executed</span> <span class='miss'>not executed</span> "
+           "<span class='nocode'>changed, no code</span> <span class='ctx'>context</span></p>"]
+    for fd in doc["files"]:
+        page = os.path.join("html", fd["path"] + ".gcov.html")
+        linked = os.path.exists(os.path.join(html_dir, fd["path"] + ".gcov.html"))
+        name = "<a href='%s'>%s</a>" % (e(page), e(fd["path"])) if linked else e(fd["path"])
+        if fd["state"] != "compiled":
+            out.append("<h2>%s</h2><p>%s</p>" % (name, {"not compiled": "No coverage data: not compiled into "
+                                                      "this kernel, or no code.",
+                                                      "stale": "The coverage was measured on another version "
+                                                      "of this file."}[fd["state"]]))
+            continue
+        out.append("<h2>%s</h2>" % name)
+        text = source_lines(os.path.join(doc["source"], fd["path"]))
+        for h in fd["hunks"]:
+            changed = {ld["line"]: ld for ld in h["lines"]}
+            if not changed:
+                out.append("<p>@@ -%d,%d: %d line(s) removed</p>" % (h["old"][0], h["old"][1], h["removed"]))
+                continue
+            lo, hi = max(1, min(changed) - 3), min(len(text), max(changed) + 3)
+            out.append("<p>@@ +%d,%d</p><table class='src'>" % h["new"])
+            for n in range(lo, hi + 1):
+                ld = changed.get(n)
+                if ld is None:
+                    cls, cnt = "ctx", ""
+                elif ld.get("count") is None:
+                    cls, cnt = "nocode", ""
+                else:
+                    cls, cnt = ("hit", str(ld["count"])) if ld["count"] else ("miss", "0")
+                tests = e(", ".join(ld.get("tests") or [])[:200]) if ld else ""
+                anchor = "<a href='%s#%d'>%d</a>" % (e(page), n, n) if linked else str(n)
+                out.append("<tr class='%s'><td class='n'>%s</td><td class='n'>%s</td><td>%s</td><td>%s</td></tr>"
+                           % (cls, anchor, cnt, e(text[n - 1]) if n - 1 < len(text) else "", tests))
+            out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def patch(a):
+    """make coverage DIFF=: the range's changed lines, executed or not."""
+    t0 = time.monotonic()
+    if a.check:
+        parse_range(a.repo, a.range)
+        return 0
+    doc = patch_data(a)
+    text = patch_text(doc)
+    for name, data in (("patch.txt", text), ("patch.json", json.dumps(doc, indent=1) + "\n"),
+                       ("patch.html", patch_html(doc, os.path.join(a.out, "html")))):
+        with open(os.path.join(a.out, name + ".tmp"), "w") as f:
+            f.write(data)
+        os.replace(os.path.join(a.out, name + ".tmp"), os.path.join(a.out, name))
+    print(text, end="")
+    print("vkci: patch coverage %s (%.1f s)" % (os.path.join(a.out, "patch.html"), time.monotonic() - t0))
+    return 0
+
+
+def test_source(name, top):
+    """An index name (SUITE/TEST or SUITE/TEST/nodeK) -> suites/SUITE/TEST.c
+    (or .py) when there is one, so make check TESTS= takes it."""
+    parts = name.split("/")
+    if len(parts) >= 3 and parts[-1].startswith("node"):
+        parts = parts[:-1]
+    base = "/".join(parts)
+    for root in ("suites", os.path.join("harness", "t")):
+        for ext in (".c", ".py"):
+            if os.path.exists(os.path.join(top, root, base + ext)):
+                return os.path.join(root, base + ext)
+    return base
+
+
+def select(a):
+    """The tests that executed a line the range changes (PER_TEST=1 index),
+    one per line, for make check TESTS="$(...)". Lines are matched on the
+    side of the range the index measured: B's lines when the measured file
+    is B's version, A's changed and removed lines (and the lines either side
+    of an insertion) when it is A's. Fallback: a changed file the index has
+    no coverage for (not compiled into the coverage kernel, a new file, a
+    Kconfig or Makefile, or measured on a third version) selects every test
+    in the index, said on stderr; changed lines without code select
+    nothing; lines with code that no test ran select nothing and are named."""
+    index = load_index(a.out, " on the range's older or newer end")
+    old, new = parse_range(a.repo, a.range)
+    try:
+        with open(os.path.join(a.out, "sources.json")) as f:
+            blobs = json.load(f)["blobs"]
+    except (OSError, ValueError):
+        blobs = {}
+    inst = index.get("instrumented", {})
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    chosen, everything, unrun, every_boot = set(), [], [], 0
+    all_tests = set(index.get("tests", []))
+    for f in range_diff(a.repo, old, new):
+        path = f["path"]
+        side = measured_side(a.repo, old, new, path, blobs) if blobs else ("new" if path in inst else None)
+        if path not in inst or side in (None, "stale"):
+            if any(h["added"] or h["removed"] for h in f["hunks"]):
+                everything.append("%s (%s)" % (path, "measured on another version" if side == "stale"
+                                               else "no recorded coverage"))
+            continue
+        lines = set()
+        for h in f["hunks"]:
+            if side == "new":
+                lines.update(h["added"])
+            else:
+                lines.update(h["removed"])
+                if not h["removed"]:
+                    lines.update((h["old"][0], h["old"][0] + 1))   # an insertion after old line N
+        rs = inst[path]
+        for n in sorted(lines):
+            if not in_ranges(rs, n):
+                continue
+            tests = tests_at(index, path, n)
+            if tests:
+                chosen.update(tests)
+                every_boot += set(tests) == all_tests
+            else:
+                unrun.append("%s:%d" % (path, n))
+    if everything:
+        print("vkci: select: every test: %s" % "; ".join(everything), file=sys.stderr)
+        chosen.update(index.get("tests", []))
+    if every_boot:
+        print("vkci: select: %d changed line(s) run in every test (the boot path, or code all of them use)"
+              % every_boot, file=sys.stderr)
+    if unrun:
+        print("vkci: select: no recorded test runs %s" % ", ".join(unrun[:20]) +
+              (" (+%d more)" % (len(unrun) - 20) if len(unrun) > 20 else ""), file=sys.stderr)
+    for t in sorted({test_source(x, top) for x in chosen}):
+        print(t)
+    return 0
 
 
 def count(a):
@@ -615,12 +1070,20 @@ def main():
     w = sub.add_parser("who")
     w.add_argument("where")
     w.add_argument("--out", default="out/coverage")
+    for name in ("patch", "select"):
+        p = sub.add_parser(name)
+        p.add_argument("range", help="A..B, A...B or A (A..HEAD)")
+        p.add_argument("--repo", required=True, help="the kernel's git tree")
+        p.add_argument("--out", default="out/coverage")
+        if name == "patch":
+            p.add_argument("--check", action="store_true", help="only check the range")
     c = sub.add_parser("count")
     c.add_argument("--kernel", required=True)
     c.add_argument("--tree", required=True)
     c.add_argument("function")
     a = ap.parse_args()
-    sys.exit({"report": report, "watch": watch, "who": who, "count": count}[a.cmd](a))
+    sys.exit({"report": report, "watch": watch, "who": who, "count": count, "patch": patch,
+              "select": select}[a.cmd](a))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ that fails, or a kernel that no longer builds/runs; on a kernel's first
 night nothing is new), fixed, still failing, flaky, quarantined, and
 the line coverage delta when both nights have coverage.
 
-Exit status: 0 no regression, 1 a regression (a new failure), 2 usage or
+Exit status: 0 no regression, 1 a regression (a new failure or a subtest
+regression), 2 usage or
 config error, 3 infrastructure (results dir not writable, git failed before
 any test ran). Standard library only (git, make from Debian).
 """
@@ -50,6 +51,8 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "harness"))
 import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
+sys.path.insert(0, os.path.join(TOP, "ci"))
+import report  # noqa: E402  (subtests from a night's TAP when its summary.json has none)
 
 FAILING = vkciresult.FAILING
 
@@ -161,6 +164,47 @@ def checkout(k, cache):
     return tree, commit
 
 
+def auto_bisect(cfg, k, kdir, prev_dir, make_cmd, kc):
+    """Each new failure of a git kernel, bisected between the previous
+    night's commit and tonight's (`make bisect` in the night's checkout,
+    which is vkci's own: --workdir). The results land in KERNEL/bisect/NAME/
+    and compare() reads them; why a kernel was not bisected goes into
+    run.json's "bisect_note"."""
+    run, prev = read_run(kdir), read_run(prev_dir) if prev_dir else {}
+    note = None
+    tests = [d["test"] for d in kc["new_failure_details"] if d["test"] != "(kernel)"]
+    if not tests:
+        note = "no test to bisect (the kernel did not build or run)"
+    elif not prev.get("commit") or not run.get("commit"):
+        note = "no commit recorded for the previous night"
+    elif prev["commit"] == run["commit"]:
+        note = f"same commit {run['commit'][:12]} as the previous night: not a kernel change"
+    if note is None:
+        paths = {t: os.path.relpath(p, os.path.join(kdir, "out", "tap"))
+                 for t, p in report.tap_index(os.path.join(kdir, "out")).items()}
+        limit = int(k.get("bisect_max", cfg.get("bisect_max", 3)))
+        for t in tests[:limit]:
+            if t not in paths:
+                continue
+            out = os.path.join(kdir, "bisect", t.replace("/", "_"))
+            argv = list(make_cmd) + ["bisect", "KERNEL=" + os.path.join(cfg["cache"], "git", k["name"] + ".git"),
+                                     "GOOD=" + prev["commit"], "BAD=" + run["commit"], "TESTS=" + paths[t],
+                                     "BISECT_OUT=" + out, "BISECT_WORKDIR=" + os.path.join(cfg["cache"], "src", k["name"])]
+            if k["kconfig"]:
+                argv.append("KCONFIG=" + ",".join(k["kconfig"]))
+            say(f"{k['name']}: bisecting {t} between {prev['commit'][:12]} and {run['commit'][:12]}")
+            os.makedirs(out, exist_ok=True)
+            with open(out + ".log", "w", encoding="utf-8") as log:
+                r = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            say(f"{k['name']}: bisect of {t}: exit {r.returncode} (see {out}.log)")
+        if len(tests) > limit:
+            note = f"bisected the first {limit} new failures (bisect_max)"
+    if note:
+        run["bisect_note"] = note
+        with open(os.path.join(kdir, "run.json"), "w", encoding="utf-8") as f:
+            json.dump(run, f, indent=1, sort_keys=True)
+
+
 def run_kernel(cfg, k, kdir, make_cmd):
     """One kernel through make check/coverage into kdir/out. Returns run.json's dict."""
     os.makedirs(kdir, exist_ok=True)
@@ -207,6 +251,56 @@ def load_outcomes(kdir):
     return out
 
 
+def load_subtests(kdir):
+    """{SUITE/TEST: (subtests, plan)} of a night's kernel: from summary.json,
+    or, for a summary written before it had subtests, from the night's
+    result.json files and dumped TAP (OUT/logs, OUT/tap)."""
+    out = {}
+    try:
+        with open(os.path.join(kdir, "out", "summary.json"), encoding="utf-8") as f:
+            s = json.load(f)
+    except (OSError, ValueError):
+        return out
+    for suite, sd in s.get("suites", {}).items():
+        for name, t in sd.get("tests", {}).items():
+            if isinstance(t.get("subtests"), list):
+                out[f"{suite}/{name}"] = (t["subtests"], t.get("plan"))
+    if out:
+        return out
+    taps = report.tap_index(os.path.join(kdir, "out"))
+    for r in report.load_results(os.path.join(kdir, "out")):
+        sts, plan, _src = report.subtests_of(r, taps)
+        if sts is not None:
+            out[r.get("test", "")] = (sts, plan)
+    return out
+
+
+def subtest_regressions(prev, cur):
+    """{test: [{"test", "subtest", "was", "now"}]}: a subtest that passed the
+    night before and now skips, fails, is a TODO or is missing, and a plan
+    that shrank (subtest "(plan)", was/now "1..N"), for the tests both nights
+    ran with subtests. Subtests are matched by id ("3", "2.5")."""
+    regs = {}
+    for test in sorted(set(prev) & set(cur)):
+        (psts, pplan), (csts, cplan) = prev[test], cur[test]
+        now = {st.get("id"): st for st in csts}
+        out = []
+        if isinstance(pplan, int) and isinstance(cplan, int) and cplan < pplan:
+            out.append({"test": test, "subtest": "(plan)", "was": f"1..{pplan}", "now": f"1..{cplan}"})
+        for st in psts:
+            if st.get("outcome") != "pass":
+                continue
+            c = now.get(st.get("id"))
+            if c is None or c.get("outcome") != "pass":
+                name = st.get("name") or ""   # the name it passed under (a skip's is its reason)
+                out.append({"test": test, "subtest": st["id"] + (" - " + name if name else ""),
+                            "id": st["id"], "name": name, "was": "pass",
+                            "now": c.get("outcome") if c else "missing"})
+        if out:
+            regs[test] = out
+    return regs
+
+
 def coverage_pct(kdir):
     """Line coverage of KERNEL/out/coverage/total.info (LH/LF sums), or None."""
     hit = found = 0
@@ -231,20 +325,60 @@ def read_run(kdir):
         return {}
 
 
+def load_bisections(kdir, night_dir):
+    """{SUITE/TEST: {"status", "culprit" or None, ...}} from the night's
+    bisections (KERNEL/bisect/SUITE_TEST/bisect.json); paths relative to the
+    night's dir, so a published night links them."""
+    out = {}
+    bdir = os.path.join(kdir, "bisect")
+    for d in sorted(os.listdir(bdir)) if os.path.isdir(bdir) else ():
+        try:
+            with open(os.path.join(bdir, d, "bisect.json"), encoding="utf-8") as f:
+                b = json.load(f)
+        except (OSError, ValueError):
+            continue
+        res = b.get("result") or {}
+        tests = b.get("tests") or []
+        name = report_name(tests[0]) if tests else d.replace("_", "/", 1)
+        rel = lambda p: os.path.relpath(p, night_dir) if p and os.path.isabs(p) and \
+            os.path.abspath(p).startswith(os.path.abspath(night_dir) + os.sep) else p
+        entry = {"status": res.get("status"), "error": res.get("error"), "culprit": None,
+                 "bisect_log": rel(os.path.join(bdir, d, "bisect.txt")), "confidence": res.get("confidence"),
+                 "candidates": res.get("candidates"), "steps": (b.get("timing") or {}).get("steps")}
+        cu = res.get("culprit")
+        if res.get("status") == "found" and cu:
+            entry["culprit"] = {"commit": cu.get("commit"), "subject": cu.get("subject"),
+                                "test": report_name(cu["test"]) if cu.get("test") else name,
+                                "reason": cu.get("reason"), "crash_title": cu.get("crash_title"),
+                                "log": rel(cu.get("log"))}
+        out[name] = entry
+    return out
+
+
+def report_name(path):
+    """suites/vm/mremap.c -> vm/mremap (vkci's test name)."""
+    parts = os.path.normpath(path).split(os.sep)
+    return parts[-1] if len(parts) < 2 else parts[-2] + "/" + os.path.splitext(parts[-1])[0]
+
+
 def compare_kernel(name, cur_dir, prev_dir):
     cur = load_outcomes(cur_dir)
     prev = load_outcomes(prev_dir) if prev_dir else None
     run = read_run(cur_dir)
     c = {"kernel": name, "commit": run.get("commit"), "status": run.get("status"),
-         "previous": prev is not None, "new_failures": [], "fixed": [], "still_failing": [],
+         "previous": prev is not None, "new_failures": [], "new_failure_details": [], "bisections": {},
+         "fixed": [], "still_failing": [],
          "flaky": [], "quarantined": [], "counts": {}, "coverage": None, "coverage_delta": None,
-         "broken": None}
+         "broken": None, "subtest_regressions": {}, "subtest_counts": {}}
     if cur is None:
         # no results at all: the kernel did not build or the run did not start
         c["broken"] = run.get("error") or f"no results (make exited {run.get('status')}; see make.log)"
         if prev:
             c["new_failures"].append(f"(kernel) {c['broken']}")
+            c["new_failure_details"].append({"test": "(kernel)", "now": "broken", "was": None, "culprit": None})
         return c
+    c["bisections"] = load_bisections(cur_dir, os.path.dirname(cur_dir))
+    c["bisect_note"] = run.get("bisect_note")
     for t, o in sorted(cur.items()):
         c["counts"][o] = c["counts"].get(o, 0) + 1
         was = (prev or {}).get(t)
@@ -255,12 +389,20 @@ def compare_kernel(name, cur_dir, prev_dir):
                 c["still_failing"].append(f"{t} ({o})")
             else:
                 c["new_failures"].append(f"{t} ({o}" + (f", was {was})" if was else ", new test)"))
+                c["new_failure_details"].append({"test": t, "now": o, "was": was,
+                                                 "culprit": (c["bisections"].get(t) or {}).get("culprit")})
         elif was in FAILING:
             c["fixed"].append(f"{t} ({was} -> {o})")
         if o == "flaky":
             c["flaky"].append(t)
         if o == "quarantined":
             c["quarantined"].append(t)
+    cur_sts = load_subtests(cur_dir)
+    for sts, _plan in cur_sts.values():
+        for st in sts:
+            c["subtest_counts"][st["outcome"]] = c["subtest_counts"].get(st["outcome"], 0) + 1
+    if prev is not None:
+        c["subtest_regressions"] = subtest_regressions(load_subtests(prev_dir), cur_sts)
     c["coverage"] = coverage_pct(cur_dir)
     pc = coverage_pct(prev_dir) if prev_dir else None
     if c["coverage"] is not None and pc is not None:
@@ -280,8 +422,15 @@ def compare(results, night, previous=None):
     for k in kernels:
         prev_k = os.path.join(pdir, k) if pdir and os.path.isdir(os.path.join(pdir, k)) else None
         cmp["kernels"].append(compare_kernel(k, os.path.join(ndir, k), prev_k))
-    cmp["regressions"] = sum(len(k["new_failures"]) for k in cmp["kernels"])
+    cmp["regressions"] = sum(regression_count(k) for k in cmp["kernels"])
     return cmp
+
+
+def regression_count(k):
+    """New failures, plus the tests whose subtests regressed while the test
+    itself did not newly fail (a pass hiding a new skip, a shrunken plan)."""
+    failing = {t.split(" (")[0] for t in k["new_failures"]}
+    return len(k["new_failures"]) + sum(1 for t in k.get("subtest_regressions", {}) if t not in failing)
 
 
 # ---- summaries ------------------------------------------------------------------
@@ -304,10 +453,21 @@ def text_summary(cmp):
             d = k["coverage_delta"]
             lines.append(f"   line coverage {k['coverage']:.2f}%" +
                          (f" ({d:+.2f} points)" if d is not None else ""))
+        if k.get("subtest_counts"):
+            lines.append("   subtests: " + ", ".join(f"{v} {o}" for o, v in sorted(k["subtest_counts"].items())))
         for key, title in SECTIONS:
             if k[key]:
                 lines.append(f"   {title}: {len(k[key])}")
-                lines += [f"     {t}" for t in k[key]]
+                for i, t in enumerate(k[key]):
+                    lines.append(f"     {t}")
+                    if key == "new_failures" and i < len(k.get("new_failure_details", [])):
+                        lines += ["       " + x for x in culprit_lines(k, k["new_failure_details"][i])]
+            if key == "new_failures" and k.get("bisect_note"):
+                lines.append(f"   not bisected: {k['bisect_note']}")
+            if key == "new_failures" and k.get("subtest_regressions"):
+                regs = [r for rs in k["subtest_regressions"].values() for r in rs]
+                lines.append(f"   SUBTEST REGRESSIONS: {len(regs)} in {len(k['subtest_regressions'])} test(s)")
+                lines += [f"     {r['test']}: {r['subtest']}: {r['was']} -> {r['now']}" for r in regs]
         lines.append("")
     return "\n".join(lines)
 
@@ -344,10 +504,36 @@ def html_summary(cmp):
         for key, title in SECTIONS:
             if k[key]:
                 out.append(f"<h3 style='color:{colour[key]}'>{e(title)} ({len(k[key])})</h3><ul>")
-                out += [f"<li>{e(t)}</li>" for t in k[key]]
+                for i, t in enumerate(k[key]):
+                    d = k.get("new_failure_details", [])[i] if key == "new_failures" and \
+                        i < len(k.get("new_failure_details", [])) else None
+                    extra = "<br>".join(e(x) for x in culprit_lines(k, d)) if d else ""
+                    out.append(f"<li>{e(t)}" + (f"<br><small>{extra}</small>" if extra else "") + "</li>")
+                out.append("</ul>")
+            if key == "new_failures" and k.get("subtest_regressions"):
+                regs = [r for rs in k["subtest_regressions"].values() for r in rs]
+                out.append(f"<h3 style='color:#c00'>subtest regressions ({len(regs)})</h3><ul>")
+                out += [f"<li>{e(r['test'])}: {e(r['subtest'])}: {e(r['was'])} &rarr; {e(r['now'])}</li>"
+                        for r in regs]
                 out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def culprit_lines(k, d):
+    """What the night's bisection found for one new failure (text lines)."""
+    c = d.get("culprit")
+    if c:
+        how = f"crash: {c['crash_title']}" if c.get("crash_title") else (c.get("reason") or "fails")
+        return [f"culprit: {(c.get('commit') or '')[:12]} {c.get('subject')}", f"  {how}"] + \
+            ([f"  log: {c['log']}"] if c.get("log") else [])
+    b = k.get("bisections", {}).get(d.get("test"))
+    if not b:
+        return []
+    if b.get("status") == "ambiguous":
+        return ["bisect: the first bad commit is one of " +
+                ", ".join(f"{x['commit'][:12]} {x['subject']}" for x in b.get("candidates") or [])]
+    return [f"bisect: {b.get('status')}: {b.get('error') or ''} ({b.get('bisect_log')})"]
 
 
 def write_summaries(cmp, dest):
@@ -395,6 +581,13 @@ def cmd_run(a):
         with open(os.path.join(kdir, "run.json"), "w", encoding="utf-8") as f:
             json.dump(rec, f, indent=1, sort_keys=True)
     cmp = compare(results, night)
+    if any(k.get("git") and k.get("bisect", cfg.get("bisect", True)) for k in kernels):
+        for kc in cmp["kernels"]:
+            k = next((x for x in kernels if x["name"] == kc["kernel"]), None)
+            if k and k.get("git") and k.get("bisect", cfg.get("bisect", True)) and kc["new_failures"]:
+                auto_bisect(cfg, k, os.path.join(ndir, k["name"]), cmp["previous"] and
+                            os.path.join(results, "nights", cmp["previous"], k["name"]), make_cmd, kc)
+        cmp = compare(results, night)
     print(write_summaries(cmp, ndir))
     say(f"summary: {ndir}/summary.txt, {ndir}/summary.html")
     write_page(results, night)

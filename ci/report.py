@@ -18,6 +18,14 @@ and prints a one-paragraph summary. Every test counts in exactly one of
 pass, fail, crash, skip, infra, flaky (failed, then passed on a retry) and
 quarantined (on the known-flaky list: reported, not counted).
 
+Subtests: every TAP result line of a test (KTAP's nested ones too, ids like
+"2.5") is a subtest with an outcome pass/fail/skip/todo. They come from
+result.json's "subtests" and "plan" (format vkci-result/2) or, when a
+record has none, from the test's TAP as prove dumped it under OUT/tap.
+summary.json has them per test ("subtests", "plan", "subtest_counts") and
+their counts per suite and in total; junit.xml gets one <testcase> per
+subtest, nested ones included, with <skipped> for skips and TODOs.
+
 --merge: the shards of one run (`make check SHARD=i/n` on n machines) into
 OUT: logs/ and tap/ side by side (the shards' tests are disjoint), meta.yml
 and prove-state (durations for the next run's shard balance) merged, then
@@ -28,11 +36,13 @@ OUT/coverage/html. Standard library only (+ prove, lcov, genhtml).
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "harness"))
 import vkciresult  # noqa: E402  the result.json schema (harness/RESULT.md)
@@ -56,6 +66,115 @@ def expected_failures(out):
     return xf
 
 
+SUBTEST_OUTCOMES = vkciresult.SUBTEST_OUTCOMES
+TAP_MAX_BYTES = 16 << 20      # a test's TAP read for subtests (guest output: bounded)
+TAP_MAX_SUBTESTS = 100000
+TAP_MAX_NAME = 500
+RESULT_RE = re.compile(r"^([ \t]*)(not ok|ok)\b[ \t]*(\d*)[ \t]*(?:-[ \t]*)?(.*)$")
+PLAN_RE = re.compile(r"^([ \t]*)1\.\.(\d+)\b(.*)$")
+DIRECTIVE_RE = re.compile(r"(?:^|[ \t])#[ \t]*(SKIP|TODO)\S*(?:[ \t]+(.*))?$", re.IGNORECASE)
+
+
+def parse_tap(text):
+    """A test's TAP/KTAP -> (subtests, plan). Pure: text in, values out; any
+    input is fine (guest output). subtests: [{"id", "name", "outcome"}], the
+    top level in order with each one's nested subtests after it ("2.5": the
+    5th subtest of the 2nd; KTAP nests by indentation and prints a parent's
+    line after its children); plan: the top-level plan's count, or None."""
+    plans = []            # (indentation, count)
+    pending = {}          # indentation -> [subtest], waiting for their parent
+    count = 0
+    for raw in text.splitlines():
+        line = raw.expandtabs(4)
+        m = PLAN_RE.match(line)
+        if m:
+            if len(m.group(2)) < 10:
+                plans.append((len(m.group(1)), int(m.group(2))))
+            continue
+        m = RESULT_RE.match(line)
+        if not m or count >= TAP_MAX_SUBTESTS:
+            continue
+        count += 1
+        indent = len(m.group(1))
+        desc = m.group(4)
+        outcome = "pass" if m.group(2) == "ok" else "fail"
+        d = DIRECTIVE_RE.search(desc)
+        if d:
+            outcome = d.group(1).lower()
+            # "ok 3 # SKIP reason": the reason names it
+            desc = desc[:d.start()] if desc[:d.start()].strip() else (d.group(2) or "")
+        level = pending.setdefault(indent, [])
+        number = m.group(3) if 0 < len(m.group(3)) < 10 else str(len(level) + 1)
+        children = []
+        for deeper in sorted(k for k in pending if k > indent):
+            children += pending.pop(deeper)
+        level.append({"id": number, "name": desc.strip()[:TAP_MAX_NAME], "outcome": outcome})
+        for c in children:
+            c["id"] = number + "." + c["id"]
+            level.append(c)
+    if not pending:
+        top_indent = min((i for i, _ in plans), default=0)
+        return [], next((n for i, n in plans if i == top_indent), None)
+    top_indent = min(pending)
+    top = pending.pop(top_indent)
+    last = max((int(t["id"]) for t in top if "." not in t["id"]), default=0)
+    for deeper in sorted(pending):   # nested ones whose parent line never came (a crash)
+        for c in pending[deeper]:
+            c["id"] = "%d.%s" % (last + 1, c["id"])
+            top.append(c)
+    return top, next((n for i, n in plans if i == top_indent), None)
+
+
+def subtest_counts(subtests):
+    counts = dict.fromkeys(SUBTEST_OUTCOMES, 0)
+    for st in subtests or ():
+        counts[st["outcome"]] = counts.get(st["outcome"], 0) + 1
+    return counts
+
+
+def tap_index(out):
+    """{SUITE/TEST: path of its TAP under OUT/tap} (prove's dump keeps the
+    path prove ran: suites/vm/mremap.c -> vm/mremap, as vkci names it)."""
+    index = {}
+    tapdir = os.path.join(out, "tap")
+    for rel in tap_files(tapdir) if os.path.isdir(tapdir) else ():
+        parts = rel.split(os.sep)
+        if len(parts) >= 2:
+            index.setdefault(parts[-2] + "/" + os.path.splitext(parts[-1])[0], os.path.join(tapdir, rel))
+    return index
+
+
+def read_tap(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(TAP_MAX_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def subtests_of(r, taps):
+    """(subtests, plan, source) of one result: result.json's own "subtests"
+    (vkci-result/2) or the test's dumped TAP; (None, None, None) without either."""
+    sts = r.get("subtests")
+    if isinstance(sts, list):
+        good = [{"id": str(x.get("id", "")), "name": str(x.get("name", ""))[:TAP_MAX_NAME],
+                 "outcome": x.get("outcome") if x.get("outcome") in SUBTEST_OUTCOMES else "fail"}
+                for x in sts if isinstance(x, dict)]
+        plan = r.get("plan")
+        if not isinstance(plan, int):
+            plan = (r.get("tests") or {}).get("planned") if isinstance(r.get("tests"), dict) else None
+        return good, plan, "result.json"
+    path = taps.get(r.get("test", ""))
+    text = read_tap(path) if path else None
+    if text is None:
+        return None, None, None
+    sts, plan = parse_tap(text)
+    planned = (r.get("tests") or {}).get("planned") if isinstance(r.get("tests"), dict) else None
+    # vkci prints the test's own plan as a trailing one, plus a line per
+    # problem it found: result.json knows the test's own count
+    return sts, planned if isinstance(planned, int) and planned >= 0 else plan, "tap"
+
+
 def load_results(out):
     results = []
     logs = os.path.join(out, "logs")
@@ -72,14 +191,16 @@ def load_results(out):
     return sorted(results, key=lambda r: r.get("test", ""))
 
 
-def summarize(results, xfail=None):
+def summarize(results, xfail=None, taps=None):
     suites = {}
     crashes = {}
     xfail = xfail or {}
     for r in results:
         test = r.get("test", "?/?")
         suite, _, name = test.partition("/")
-        s = suites.setdefault(suite, {"summary": dict.fromkeys(RESULTS, 0), "tests": {}})
+        s = suites.setdefault(suite, {"summary": dict.fromkeys(RESULTS, 0), "tests": {},
+                                      "subtests": dict.fromkeys(SUBTEST_OUTCOMES, 0)})
+        outcome = r.get("outcome", "infra")
         # one bucket per test: a quarantined test counts only as quarantined
         # an expected failure (kselftest xfail=, reported as TODO) that failed as
         # expected counts as xfail; crashing or passing shows as what it was
@@ -95,10 +216,6 @@ def summarize(results, xfail=None):
             "instance_dir_kept", "nodes")}
         if test in xfail:
             s["tests"][name]["expected_failure"] = xfail[test]
-        # KTAP subtests and plan (vkci-result/2)
-        for k in ("subtests", "plan"):
-            if k in r:
-                s["tests"][name][k] = r[k]
         s["tests"][name].update({"flaky": bool(r.get("flaky")),
                                  "quarantined": bool(r.get("quarantined")),
                                  "attempts": r.get("attempts") or [],
@@ -106,6 +223,12 @@ def summarize(results, xfail=None):
                                  "backend": r.get("backend", "uml")})
         if r.get("session_log"):
             s["tests"][name]["session_log"] = r["session_log"]
+        sts, plan, source = subtests_of(r, taps or {})
+        counts = subtest_counts(sts) if sts is not None else None
+        s["tests"][name].update({"subtests": sts, "plan": plan, "subtest_counts": counts,
+                                 "subtests_from": source})
+        for k, v in (counts or {}).items():
+            s["subtests"][k] += v
         # crash groups: one per fingerprint (a hash of the crash title), so
         # the same bug in several tests is one group
         fp = r.get("crash_fingerprint")
@@ -121,15 +244,19 @@ def summarize(results, xfail=None):
                                                                 "kind": a.get("crash_kind"), "tests": []})
                 g["tests"].append("%s (attempt %s)" % (test, a.get("attempt")))
     total = dict.fromkeys(RESULTS, 0)
+    subtotal = dict.fromkeys(SUBTEST_OUTCOMES, 0)
     for s in suites.values():
         for k, v in s["summary"].items():
             total[k] = total.get(k, 0) + v
+        for k, v in s["subtests"].items():
+            subtotal[k] += v
     kernels = sorted({r.get("kernel") for r in results if r.get("kernel")})
     return {
         "format": "vkci-summary/1",
         "tests": sum(total.values()),
         "kernel": kernels[0] if len(kernels) == 1 else kernels,
         "summary": total,
+        "subtests": subtotal,
         "suites": suites,
         "crash_groups": [{"fingerprint": fp, "title": g["title"], "kind": g["kind"],
                           "count": len(g["tests"]), "tests": g["tests"]}
@@ -161,6 +288,61 @@ def junit(out):
         return None
     os.replace(dest + ".tmp", dest)
     return dest
+
+
+def junit_subtests(path, summary, taps):
+    """What TAP::Formatter::JUnit leaves out, added to its XML: a skipped or
+    TODO subtest gets <skipped message="reason"/> (it shows as a pass
+    otherwise), each nested (KTAP) subtest its own <testcase> ("2.5 - name"),
+    a test skipped as a whole one <testcase> with <skipped>, and every
+    <testsuite> a skipped="N" count. The formatter names a suite after the
+    TAP file's path (suites/vm/mremap.c -> suites_vm_mremap_c)."""
+    try:
+        tree = ET.parse(path)
+    except (OSError, ET.ParseError) as e:
+        print(f"report: cannot add subtests to '{path}': {e}", file=sys.stderr)
+        return
+    by_suite_name = {}
+    for test, tap in taps.items():
+        rel = os.path.relpath(tap, os.path.join(os.path.dirname(path), "tap"))
+        by_suite_name[re.sub(r"\W", "_", rel)] = test
+    tests = {f"{suite}/{name}": t for suite, sd in summary["suites"].items() for name, t in sd["tests"].items()}
+    for ts in tree.getroot().iter("testsuite"):
+        t = tests.get(by_suite_name.get(ts.get("name"), ""))
+        if not t or t.get("subtests") is None:
+            continue
+        sts = t["subtests"]
+        cases = {}
+        for tc in ts.findall("testcase"):
+            cases.setdefault((tc.get("name") or "").split(" ", 1)[0], tc)
+        skipped = 0
+        insert_at = len(ts.findall("testcase"))
+        for st in sts:
+            tc = cases.get(st["id"]) if "." not in st["id"] else None
+            if tc is None and "." not in st["id"]:
+                continue   # the formatter's cases are the top level's; nothing to add
+            if tc is None:
+                tc = ET.Element("testcase", name=(st["id"] + (" - " + st["name"] if st["name"] else "")))
+                if st["outcome"] == "fail":
+                    ET.SubElement(tc, "failure", message="not ok %s %s" % (st["id"], st["name"]),
+                                  type="TestFailed")
+                ts.insert(insert_at, tc)
+                insert_at += 1
+                ts.set("tests", str(int(ts.get("tests") or 0) + 1))
+                if st["outcome"] == "fail":
+                    ts.set("failures", str(int(ts.get("failures") or 0) + 1))
+            if st["outcome"] in ("skip", "todo") and tc.find("skipped") is None:
+                ET.SubElement(tc, "skipped", message=("TODO: " if st["outcome"] == "todo" else "") + st["name"])
+                skipped += 1
+        if not sts and t.get("outcome") == "skip":
+            tc = ET.Element("testcase", name="skipped as a whole")
+            ET.SubElement(tc, "skipped", message=str(t.get("reason") or "skipped"))
+            ts.insert(0, tc)
+            ts.set("tests", str(int(ts.get("tests") or 0) + 1))
+            skipped += 1
+        ts.set("skipped", str(skipped))
+    tree.write(path + ".tmp", encoding="utf-8", xml_declaration=True)
+    os.replace(path + ".tmp", path)
 
 
 def tap_files(tapdir):
@@ -450,18 +632,23 @@ def main(argv=None):
     if not results:
         print(f"report: no results under '{out}/logs' (did make check run?)", file=sys.stderr)
         return 3
-    summary = summarize(results, expected_failures(out))
+    taps = tap_index(out)
+    summary = summarize(results, expected_failures(out), taps)
     with open(os.path.join(out, "summary.json.tmp"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
         f.write("\n")
     os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
     xml = junit(out)
+    if xml:
+        junit_subtests(xml, summary, taps)
     tgz = archive(out)
     t = summary["summary"]
+    st = summary["subtests"]
     print("vkci: %d tests: %d passed, %d failed, %d crashed, %d skipped, %d infrastructure, "
-          "%d flaky, %d quarantined%s"
+          "%d flaky, %d quarantined%s; subtests: %d passed, %d failed, %d skipped, %d todo"
           % (sum(t.values()), t["pass"], t["fail"], t["crash"], t["skip"], t["infra"],
-             t["flaky"], t["quarantined"], ", %d expected failures" % t["xfail"] if t.get("xfail") else ""))
+             t["flaky"], t["quarantined"], ", %d expected failures" % t["xfail"] if t.get("xfail") else "",
+             st["pass"], st["fail"], st["skip"], st["todo"]))
     for g in summary["crash_groups"]:
         print(f"vkci: crash x{g['count']}: {g['title'] or g['fingerprint']} [{g['fingerprint']}] "
               f"({', '.join(g['tests'][:5])})")

@@ -582,6 +582,48 @@ static int cmd_version(int argc, char **argv)
 	return EXIT_PASS;
 }
 
+/* vkci bisect: ci/bisect.py (Python: git, statistics, the step table) with
+ * this vkci; found from the driver's own path (harness/vkci or build/X/vkci
+ * in a vkci checkout). Its exit statuses are bisect.py's. */
+static int cmd_bisect(int argc, char **argv)
+{
+	char self[PATH_MAX], top[PATH_MAX], script[PATH_MAX + 32], opt[PATH_MAX + 16];
+	char **av;
+	int i, up;
+
+	if (plat_self_exe(argv[0], self, sizeof(self)) < 0 || fmt(top, sizeof(top), "%s", self) < 0) {
+		error("cannot find vkci's own path (run ci/bisect.py from the vkci checkout)");
+		return EXIT_INFRA;
+	}
+	for (up = 0; up < 4; up++) {
+		char *slash = strrchr(top, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		if (fmt(script, sizeof(script), "%s/ci/bisect.py", top) >= 0 && access(script, R_OK) == 0)
+			break;
+		script[0] = '\0';
+	}
+	if (up == 4 || !script[0]) {
+		error("cannot find ci/bisect.py near '%s' (vkci bisect runs from a vkci checkout)", self);
+		return EXIT_INFRA;
+	}
+	av = calloc((size_t)argc + 4, sizeof(*av));
+	if (!av)
+		return error("out of memory"), EXIT_INFRA;
+	fmt(opt, sizeof(opt), "--vkci=%s", self);
+	av[0] = "python3";
+	av[1] = script;
+	av[2] = opt;
+	for (i = 1; i < argc; i++)
+		av[i + 2] = argv[i];
+	execvp(av[0], av);
+	error_errno("cannot run python3 for '%s' (install python3)", script);
+	free(av);
+	return EXIT_INFRA;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command {
@@ -592,6 +634,7 @@ static const struct command {
 	{ "build", cmd_build, "build a vkernel from a Linux source tree (cached), print its path" },
 	{ "exec", cmd_exec, "boot one throwaway vkernel for one test, print its TAP" },
 	{ "boot", cmd_boot, "a shell in a throwaway instance (same kernel, image, payload)" },
+	{ "bisect", cmd_bisect, "the first commit where tests fail (ci/bisect.py; make bisect)" },
 	{ "rundir", cmd_rundir, "the run dir's keep policy and state; sweep dirs of dead vkci processes" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
 	{ "hub", hub_main, "(started by vkci) the Ethernet hub of a QEMU network of 3+ nodes" },

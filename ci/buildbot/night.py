@@ -4,7 +4,7 @@
 
   night.py start  --config FLEET.json              make the night's dir, print its name
   night.py merge  --config FLEET.json --night N    per kernel: the shards into KERNEL/out
-  night.py bisect --config FLEET.json --night N    make bisect over the new failures
+  night.py bisect --config FLEET.json --night N    bisect the new failures of git kernels
   night.py finish --config FLEET.json --night N    night.json: status, times, workers
 
 The layout is ci/nightly.py's (KERNEL/out, KERNEL/make.log, KERNEL/run.json;
@@ -147,26 +147,35 @@ def cmd_merge(F, a):
     return worst
 
 
-def has_make_target(target):
-    r = subprocess.run(["make", "-C", TOP, "-n", "--no-print-directory", target],
-                       capture_output=True, text=True)
-    return r.returncode == 0 or "No rule to make target" not in r.stderr
-
-
 def cmd_bisect(F, a):
-    """make bisect over the night's new failures, once ci/bisect.py exists
-    (issue 13): it writes each culprit into the night's compare.json."""
+    """Each new failure of a kernel followed as a git branch, bisected
+    between the previous night's commit and tonight's, as ci/nightly.py
+    does on one machine (nightly.auto_bisect: `make bisect` in the master's
+    own checkout under the config's "cache"); then the comparison again, so
+    the culprits are in compare.json and the summaries. Exit 0, or 1 when a
+    kernel's repository could not be fetched."""
     ndir = os.path.join(F["results"], "nights", a.night)
-    cmp = fleet.read_json(os.path.join(ndir, "compare.json")) or {}
+    cmp = nightly.compare(F["results"], a.night)
     if not cmp.get("regressions"):
         say("no new failures: nothing to bisect")
         return 0
-    if not has_make_target("bisect"):
-        say("no 'make bisect' in this vkci tree yet: the new failures are not bisected")
-        return 0
-    r = subprocess.run(["make", "-C", TOP, "--no-print-directory", "bisect", "NIGHT=" + ndir,
-                        "RESULTS=" + F["results"]], stdin=subprocess.DEVNULL)
-    return 0 if r.returncode == 0 else 1
+    cfg = nightly.load_config(F["config"])     # the nightly's view: cache, make, bisect keys
+    make_cmd = cfg.get("make", ["make", "-C", TOP, "--no-print-directory"])
+    worst = 0
+    for kc in cmp["kernels"]:
+        k = next((x for x in cfg["kernels"] if x["name"] == kc["kernel"]), None)
+        if not (k and k.get("git") and k.get("bisect", cfg.get("bisect", True)) and kc["new_failures"]):
+            continue
+        try:
+            nightly.checkout(k, cfg["cache"])      # the master's mirror and work tree
+        except (RuntimeError, OSError) as e:
+            say(f"{k['name']}: not bisected: {e}")
+            worst = 1
+            continue
+        prev = cmp["previous"] and os.path.join(F["results"], "nights", cmp["previous"], k["name"])
+        nightly.auto_bisect(cfg, k, os.path.join(ndir, k["name"]), prev, make_cmd, kc)
+    print(nightly.write_summaries(nightly.compare(F["results"], a.night), ndir))
+    return worst
 
 
 def cmd_finish(F, a):

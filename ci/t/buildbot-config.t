@@ -81,6 +81,55 @@ try:
                         os.path.join(tmp, "night.json"), "--night", "2020-01-01"], capture_output=True, text=True)
     ok(r.returncode == 2 and "no night '2020-01-01'" in r.stderr, "night.py: an unknown night is exit 2", r.stderr)
 
+    # night.py bisect: a git kernel's new failure bisected between the two
+    # nights' commits on the master (a stand-in for make, as in nightly.t)
+    repo = os.path.join(tmp, "linux")
+    os.makedirs(repo)
+    g = lambda *a: subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"] + list(a),
+                                  capture_output=True, text=True, check=True).stdout.strip()
+    g("init", "-q", "-b", "main")
+    g("commit", "-q", "--allow-empty", "-m", "good")
+    good = g("rev-parse", "HEAD")
+    g("commit", "-q", "--allow-empty", "-m", "the culprit")
+    bad = g("rev-parse", "HEAD")
+    fake = os.path.join(tmp, "fake-make")
+    with open(fake, "w") as f:
+        f.write(f"""#!{sys.executable}
+import json, os, sys
+a = dict(x.split("=", 1) for x in sys.argv[1:] if "=" in x)
+assert "bisect" in sys.argv[1:]
+os.makedirs(a["BISECT_OUT"], exist_ok=True)
+json.dump(sys.argv[1:], open(os.path.join(a["BISECT_OUT"], "argv.json"), "w"))
+json.dump({{"tests": [a["TESTS"]], "timing": {{"steps": 1}}, "result": {{"status": "found", "confidence": 1.0,
+           "culprit": {{"commit": a["BAD"], "subject": "the culprit", "test": a["TESTS"], "reason": "1 of 1 failed",
+                       "crash_title": None, "log": os.path.join(a["BISECT_OUT"], "console.log")}}}}}},
+          open(os.path.join(a["BISECT_OUT"], "bisect.json"), "w"))
+""")
+    os.chmod(fake, 0o755)
+    for night, commit, outcome in (("2020-02-01", good, "pass"), ("2020-02-02", bad, "fail")):
+        out = os.path.join(tmp, "res", "nights", night, "git", "out")
+        os.makedirs(os.path.join(out, "tap", "suites", "vm"))
+        with open(os.path.join(out, "tap", "suites", "vm", "a.c"), "w") as f:
+            f.write("ok 1\n1..1\n")
+        with open(os.path.join(out, "summary.json"), "w") as f:
+            json.dump({"suites": {"vm": {"tests": {"a": {"outcome": outcome}}}}}, f)
+        with open(os.path.join(out, "..", "run.json"), "w") as f:
+            json.dump({"name": "git", "commit": commit, "status": 0 if outcome == "pass" else 1}, f)
+    load(dict(base, make=[fake], cache="cache", kernels=[{"name": "git", "git": repo, "branch": "main"}]))
+    r = subprocess.run([py, os.path.join(TOP, "ci", "buildbot", "night.py"), "bisect", "--config",
+                        os.path.join(tmp, "night.json"), "--night", "2020-02-02"], capture_output=True, text=True)
+    ok(r.returncode == 0 and "culprit: " + bad[:12] in r.stdout, "night.py bisect: the culprit in the summary",
+       r.stdout, r.stderr)
+    with open(os.path.join(tmp, "res", "nights", "2020-02-02", "git", "bisect", "vm_a", "argv.json")) as f:
+        argv = json.load(f)
+    ok({"GOOD=" + good, "BAD=" + bad, "TESTS=suites/vm/a.c"} <= set(argv), "night.py bisect: between the nights' commits", argv)
+    with open(os.path.join(tmp, "res", "nights", "2020-02-02", "compare.json")) as f:
+        d = json.load(f)["kernels"][0]["new_failure_details"]
+    ok(d and d[0]["culprit"] and d[0]["culprit"]["commit"] == bad, "night.py bisect: the culprit in compare.json", d)
+    ok(g("status", "--porcelain") == "" and len(g("worktree", "list").splitlines()) == 1,
+       "night.py bisect: the kernel's repository untouched")
+    load(base)
+
     # master.cfg loads with this config (Buildbot's own check)
     if os.access("/usr/bin/buildbot", os.X_OK):
         m = os.path.join(tmp, "master")

@@ -40,11 +40,14 @@ static void tmpfile_test(const char *fs, const char *dir)
 	int before = entries(dir), fd, fd2, r;
 	ssize_t n;
 
-	fd = open(dir, O_TMPFILE | O_RDWR, 0600);
-	if (fd < 0 && errno == EOPNOTSUPP) {
-		skip(3, "%s: no O_TMPFILE", fs);
+	/* tmpfs and ext4 have O_TMPFILE since Linux 3.11 */
+	if (vt_kernel_older(3, 11)) {
+		skip(3, "%s: O_TMPFILE is new in Linux 3.11", fs);
 		return;
 	}
+	fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+	if (fd < 0)
+		diag("%s: open(O_TMPFILE): %s", fs, strerror(errno));
 	ok(fd >= 0 && write(fd, "anon", 4) == 4 && entries(dir) == before && fstat(fd, &st) == 0 &&
 	   st.st_nlink == 0, "%s: an O_TMPFILE file is writable, nameless (nlink 0) and not listed", fs);
 	snprintf(path, sizeof(path), "%s/named", dir);

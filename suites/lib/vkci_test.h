@@ -22,6 +22,9 @@
  *   vt_now_ms()             CLOCK_MONOTONIC in milliseconds
  *   vt_smaps_field(addr, "Rss")  a field (kB) of the /proc/self/smaps block
  *                           of the mapping starting at addr, -1 if missing
+ *   vt_kernel_older(5, 7)   1 when the running kernel's version (uname) is
+ *                           before 5.7: the one reason a test may skip a
+ *                           feature the kernel gained in that version
  *   exit_status()           0 all passed, 1 some failed (kselftest codes)
  *
  * Output is line-buffered, so a crash never eats the last line.
@@ -44,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,6 +278,21 @@ VT_FN long long vt_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* Skips are justified by what the kernel is known to lack, never by a
+ * feature failing: its version (here), its .config (the test's config=
+ * metadata: vkci skips the whole test without booting), or a UML limitation
+ * named in the suite's README. A feature the kernel should have that fails
+ * is a failure. */
+VT_FN int vt_kernel_older(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return 0;   /* unknown: assume new enough, so a failure shows */
+	return ma < major || (ma == major && mi < minor);
 }
 
 VT_FN int exit_status(void)

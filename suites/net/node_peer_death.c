@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 	vt_init(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	if (!node || !getenv("VKCI_NODES") || atoi(getenv("VKCI_NODES")) != 2)
-		plan_skip_all("needs the harness's two nodes (VKCI_NODE, VKCI_NODES=2)");
+		bail("needs the harness's two nodes: no VKCI_NODE, VKCI_NODES=2 "
+		     "(vkci exec starts them from the nodes= metadata)");
 	return atoi(node) == 0 ? node0() : node1();
 }
