@@ -378,7 +378,9 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 
 # make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
 # check with the default kselftest targets; the suites on the QEMU backend
-# (OUT/qemu; its kernel is make test's); the tests that need the debug
+# (OUT/qemu; its kernel is make test's) and the vm suite's GCOV_KERNEL
+# coverage fetched from QEMU guests (OUT/qemu-coverage: one more cold
+# kernel build the first time); the tests that need the debug
 # kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list, refcount, BUG,
 # fault, hung-task and soft-lockup reports through LKDTM; the debug kernel's
 # cold build takes several times the default kernel's); the long end-to-end
@@ -389,6 +391,7 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 check-full:
 	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:%,$(SUITES)) kselftest"
 	@$(MAKE) --no-print-directory check BACKEND=qemu SUITES="$(filter-out kselftest kselftest:%,$(SUITES))" OUT=$(OUT)/qemu
+	@$(MAKE) --no-print-directory coverage BACKEND=qemu SUITES=vm OUT=$(OUT)/qemu-coverage
 	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_DEBUG_KERNEL="$$dk" \
 	VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_DEBUG_MEM="$(VARIANT_MEM_debug)" JOBS=$(JOBS) \
