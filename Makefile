@@ -7,13 +7,15 @@
 #   make coverage [KERNEL=<source tree>] [SUITES=...] [PER_TEST=1] [DIFF=<rev-range>]
 #                                  the suites on the coverage kernel: out/coverage/
 #   make check-full                make check with the default kselftest targets and every
-#                                  KUnit suite, the reports of a real debug kernel, the
-#                                  planted KUnit faults, and the long end-to-end tests
-#                                  (real bisection, nightly, DIFF=); not in .ci/run
+#                                  KUnit suite, the suites on QEMU (OUT/qemu), the reports
+#                                  of a real debug kernel, the planted KUnit faults, and the
+#                                  long end-to-end tests (real bisection, nightly, DIFF=);
+#                                  not in .ci/run
 #   make check SUITES=kunit        the kernel's KUnit suites (kunit:GLOB[,GLOB]: some of them;
 #                                  TESTS=kunit/SUITE), on the KUnit variant of the kernel
 #   make kernel [VARIANT=debug]    build (or find) the vkernel, print its path
-#   make test                      the harness's own tests
+#   make test [QEMU_TEST=0]        the harness's own tests (QEMU_TEST=0: without
+#                                  building the QEMU kernel for 57-qemu.t)
 #   make bisect KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=... [RUNS=n] [CONFIDENCE=0.99]
 #                                  the first commit where the tests fail: out/bisect/
 #   make buildbot-local [WORKERS=2] [BUILDBOT_DIR=dir] [CONFIG=nightly.json]
@@ -64,7 +66,7 @@ QUARANTINE ?= $(wildcard ci/quarantine.txt)
 KERNEL   ?=
 # The backend (harness/backend.h): uml (User-Mode Linux) or qemu. Empty: a
 # source tree is built for uml, a kernel file is run by the backend it
-# belongs to (vkci tells a UML program from a bzImage).
+# belongs to (vkci tells a UML program from an x86 vmlinux or bzImage).
 BACKEND  ?=
 KBACKEND := $(or $(BACKEND),uml)
 # kernel config fragments: the harness's, every suite's (each also for the
@@ -154,14 +156,14 @@ RESOLVE_KERNEL = k="$(KERNEL)"; \
 	if test -d "$$k"; then k=$$($(VKCI) build -B $(KBACKEND) $(if $(KVARIANT),--variant $(KVARIANT)) $(addprefix -c ,$(KFRAGS)) $$kf "$$k") || exit $$?; \
 	elif test -n "$(VARIANT)"; then \
 		echo "vkci: VARIANT=$(VARIANT) needs a kernel source tree to build, not the ready vkernel '$$k' (unset VARIANT or set KERNEL=<source tree>)" >&2; exit 2; \
-	elif ! test -f "$$k" || ! test -x "$$k"; then \
-		echo "vkci: kernel '$$k' is neither a Linux source tree nor an executable vkernel (set KERNEL=...)" >&2; exit 2; \
+	elif ! test -f "$$k" || ! test -r "$$k"; then \
+		echo "vkci: kernel '$$k' is neither a Linux source tree nor a vkernel file (a UML program, an x86 vmlinux or bzImage; set KERNEL=...)" >&2; exit 2; \
 	fi
 
 all: harness image payload
 
 deps:
-	@$(LOCKED) ci/deps.sh check
+	@$(LOCKED) ci/deps.sh $(if $(filter qemu,$(KBACKEND)),qemu,check)
 test-deps:
 	@$(LOCKED) sh -c "ci/deps.sh test && ci/deps.sh buildbot"
 
@@ -408,12 +410,20 @@ fuzz: fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) harness/t/50-fuzz.t
 
 HARNESS_TESTS ?= $(wildcard harness/t/*.t ci/t/*.t)
+# QEMU_TEST=1: make test also builds (once, cached) the QEMU kernel of the
+# default source or KERNEL= tree (make kernel BACKEND=qemu) for
+# harness/t/57-qemu.t's real QEMU boots; 0: that test skips, and only the
+# QEMU backend's unit tests run (BENCHMARKS.md, "QEMU backend": the cold
+# build's cost)
+QEMU_TEST ?= 1
 test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakekernel $(B)/t/crashtitle $(FUZZ_BIN) $(KUNIT_PAYLOAD)
-	@ck=""; kk=""; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
+	@ck=""; kk=""; qk="$${VKCI_QEMU_KERNEL:-}"; if test -z "$(KERNEL)" || test -d "$(KERNEL)"; then \
 		ck=$$($(MAKE) -s --no-print-directory coverage-kernel) || exit $$?; \
-		kk=$$($(MAKE) -s --no-print-directory kernel SUITES=kunit) || exit $$?; fi; \
+		kk=$$($(MAKE) -s --no-print-directory kernel SUITES=kunit) || exit $$?; \
+		if test "$(QEMU_TEST)" = 1 && test -z "$$qk"; then \
+			qk=$$($(MAKE) -s --no-print-directory kernel BACKEND=qemu VARIANT=) || exit $$?; fi; fi; \
 	$(RESOLVE_KERNEL); \
-	VKCI_COVERAGE_KERNEL="$$ck" VKCI_KUNIT_DEFAULT_KERNEL="$$kk" \
+	VKCI_COVERAGE_KERNEL="$$ck" VKCI_KUNIT_DEFAULT_KERNEL="$$kk" VKCI_QEMU_KERNEL="$$qk" \
 	VKCI="$(abspath $(VKCI))" VKCI_BUILD="$(abspath $(B))" VKCI_KFRAGS="$(KFRAGS)" JOBS=$(JOBS) \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
@@ -421,18 +431,23 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 
 # make check-full: what does not fit in .ci/run's time (BENCHMARKS.md): make
 # check with the default kselftest targets and every KUnit suite (on the
-# KUnit variant: the other tests boot it with kunit.enable=0); the tests
-# that need the debug kernel (harness/t/95-debug-kernel.t: real KASAN, UBSAN,
-# list, refcount, BUG, fault, hung-task and soft-lockup reports through
-# LKDTM; the debug kernel's cold build takes several times the default
-# kernel's) and the planted-faults KUnit kernel (48-kunit.t: a kernel build
-# of its own, from a test tree); the long end-to-end tests (harness/t/full/:
-# make bisect on a real kernel history, the nightly runner finding and
-# bisecting a hidden regression, make coverage DIFF= on a git tree; real
-# kernel builds, cold the first time, then incremental in their stable work
-# trees under the cache, one at a time).
+# KUnit variant: the other tests boot it with kunit.enable=0); the suites on
+# the QEMU backend (OUT/qemu; its kernel is make test's) and the vm suite's
+# GCOV_KERNEL coverage fetched from QEMU guests (OUT/qemu-coverage: one more
+# cold kernel build the first time); the tests that need the debug kernel
+# (harness/t/95-debug-kernel.t: real KASAN, UBSAN, list, refcount, BUG,
+# fault, hung-task and soft-lockup reports through LKDTM; the debug kernel's
+# cold build takes several times the default kernel's) and the
+# planted-faults KUnit kernel (48-kunit.t: a kernel build of its own, from a
+# test tree); the long end-to-end tests (harness/t/full/: make bisect on a
+# real kernel history, the nightly runner finding and bisecting a hidden
+# regression, make coverage DIFF= on a git tree; real kernel builds, cold the
+# first time, then incremental in their stable work trees under the cache,
+# one at a time).
 check-full:
 	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)) kselftest kunit"
+	@$(MAKE) --no-print-directory check BACKEND=qemu SUITES="$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES))" OUT=$(OUT)/qemu
+	@$(MAKE) --no-print-directory coverage BACKEND=qemu SUITES=vm OUT=$(OUT)/qemu-coverage
 	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
 	kk=$$($(MAKE) -s --no-print-directory kunit-test-kernel) || exit $$?; \
 	$(LOCKED) $(MAKE) --no-print-directory $(KUNIT_PAYLOAD) $(T_PAYLOAD) >&2 || exit $$?; \

@@ -1,25 +1,28 @@
 #!/bin/sh
-# ci/deps.sh [check|coverage|test|kselftest|buildbot|all] - install the Debian
-# packages vkci needs, only those that are missing. The only step that needs
-# root (or sudo). buildbot: Buildbot's master and worker and Chromium (make
-# buildbot-local and the tests of the nightly page and the local fleet); not
-# part of "all".
+# ci/deps.sh [check|qemu|coverage|test|kselftest|buildbot|all] - install the
+# Debian packages vkci needs, only those that are missing. qemu: what
+# BACKEND=qemu adds (QEMU, qemu-img, and libelf for an x86 kernel build;
+# make deps BACKEND=qemu). The only step that needs root (or sudo).
+# buildbot: Buildbot's master and worker and Chromium (make buildbot-local and
+# the tests of the nightly page and the local fleet); not part of "all".
 set -eu
 
 base="build-essential busybox-static e2fsprogs perl libjansson-dev"
 check="user-mode-linux uml-utilities linux-source-6.12 bc flex bison xz-utils python3 python3-pexpect libtap-harness-archive-perl libtap-formatter-junit-perl"
 extra="lcov clang libclang-rt-14-dev"
+qemu="qemu-system-x86 qemu-utils libelf-dev"
 # kselftest (SUITES=kselftest...): the libraries the targets link statically,
 # rsync (their install rules), bash and coreutils' timeout for the guest
 kselftest="libcap-dev libcap-ng-dev libpopt-dev libnuma-dev libfuse-dev rsync bash-static coreutils"
 
 case "${1:-all}" in
 check) want="$base $check" ;;
+qemu) want="$base $check $qemu" ;;
 coverage) want="$base $check lcov" ;;
-test) want="$base $check lcov clang libclang-rt-14-dev $kselftest" ;;
+test) want="$base $check $qemu lcov clang libclang-rt-14-dev $kselftest" ;;
 kselftest) want="$base $check $kselftest" ;;
 buildbot) want="buildbot buildbot-worker chromium" ;;
-*) want="$base $check $extra $kselftest" ;;
+*) want="$base $check $qemu $extra $kselftest" ;;
 esac
 
 missing=""

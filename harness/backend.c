@@ -14,7 +14,7 @@
 #include "util.h"
 #include "banned.h"
 
-static const struct backend *const backends[] = { &backend_uml };
+static const struct backend *const backends[] = { &backend_uml, &backend_qemu };
 
 const struct backend *backend_by_name(const char *name)
 {
@@ -38,20 +38,53 @@ const struct backend *backend_for_kernel(const char *kernel)
 	 * UML's vkernel is: as a program */
 	if (access(kernel, X_OK) == 0)
 		return &backend_uml;
-	error("cannot tell which backend runs kernel '%s': not a program, nor an x86 bzImage "
+	error("cannot tell which backend runs kernel '%s': not a program, nor an x86_64 vmlinux or bzImage "
 	      "(set BACKEND=uml or BACKEND=qemu)", kernel);
 	return NULL;
 }
 
+int backend_mismatch(const struct backend *be, const char *kernel)
+{
+	size_t i;
+
+	if (be->probe(kernel))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(backends); i++)
+		if (backends[i] != be && backends[i]->probe(kernel))
+			return error("kernel '%s' is a %s kernel, not a %s one (BACKEND=%s, or give a %s kernel)",
+				     kernel, backends[i]->name, be->name, backends[i]->name, be->name);
+	return 0;
+}
+
+/* BUILD_DIR when kernel is BUILD_DIR/<rel> and BUILD_DIR/.config exists */
+static int build_dir_of(const char *kernel, const char *rel, char *buf, size_t size)
+{
+	size_t klen = strlen(kernel), rlen = rel ? strlen(rel) : 0;
+	char cfg[PATH_MAX];
+
+	if (!rel || klen <= rlen + 1 || strcmp(kernel + klen - rlen, rel) || kernel[klen - rlen - 1] != '/' ||
+	    fmt(buf, size, "%.*s", (int)(klen - rlen - 1), kernel) < 0 ||
+	    fmt(cfg, sizeof(cfg), "%s/.config", buf) < 0 || access(cfg, R_OK) < 0)
+		return -1;
+	return 0;
+}
+
+int backend_build_dir(const struct backend *be, const char *kernel, char *buf, size_t size)
+{
+	if (build_dir_of(kernel, be->binary, buf, size) == 0 || build_dir_of(kernel, be->alt_binary, buf, size) == 0)
+		return 0;
+	buf[0] = '\0';
+	return -1;
+}
+
 int backend_kernel_config(const struct backend *be, const char *kernel, char *buf, size_t size)
 {
-	size_t klen = strlen(kernel), blen = strlen(be->binary);
 	const char *slash = strrchr(kernel, '/'), *base = slash ? slash + 1 : kernel;
 	size_t dlen = slash ? (size_t)(slash - kernel) : 0;
+	char dir[PATH_MAX];
 
-	/* BUILD_DIR/<binary> (what vkci build prints) */
-	if (klen > blen + 1 && !strcmp(kernel + klen - blen, be->binary) && kernel[klen - blen - 1] == '/' &&
-	    fmt(buf, size, "%.*s/.config", (int)(klen - blen - 1), kernel) > 0 && access(buf, R_OK) == 0)
+	/* BUILD_DIR/<binary> (what vkci build prints), or its other image */
+	if (backend_build_dir(be, kernel, dir, sizeof(dir)) == 0 && fmt(buf, size, "%s/.config", dir) > 0)
 		return 0;
 	/* .config beside it */
 	if (fmt(buf, size, "%.*s%s.config", (int)dlen, kernel, slash ? "/" : "") > 0 && access(buf, R_OK) == 0)

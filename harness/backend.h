@@ -34,6 +34,7 @@ struct boot_params {
 	const char *image;       /* read-only base root image */
 	const char *payload;     /* read-only payload disk, or NULL */
 	const char *scratch;     /* per-node scratch disk file, or NULL */
+	long long scratch_size;  /* its size in bytes */
 	const char *net;         /* the test's network (net_start's address), or NULL */
 	int net_fd;              /* this node's network endpoint (net_start's fd[node]), or -1 */
 	const char *node_dir;    /* this node's private dir (instance dir or nodeK/) */
@@ -41,6 +42,7 @@ struct boot_params {
 	long long mem;           /* bytes */
 	const char *const *extra;/* extra kernel arguments, NULL-terminated, or NULL */
 	const char *gcov_dir;    /* coverage wanted (where it ends up), or NULL */
+	int interactive;         /* vkci boot: the record channel carries a shell (a tty) */
 };
 
 /* An argv (and environment) under construction, bounded. */
@@ -65,6 +67,8 @@ struct vkernel {
 	               * again ("P"), send a fresh seed and the time in the job */
 	int ack;      /* the record channel may hold records after power-off: the agent
 	               * waits for the host's "A" before powering off */
+	const char *accel; /* how its CPU runs, for the record: NULL (a program, UML),
+	                    * "kvm" or "tcg" (static strings) */
 };
 
 /* A test's network: a switch process the nodes attach to, or per-node
@@ -97,6 +101,8 @@ struct backend {
 	const char *arch_dir;          /* the tree must have arch/<arch_dir>/Kconfig */
 	const char *defconfig;         /* base config target */
 	const char *binary;            /* the vkernel, relative to the build dir */
+	const char *alt_binary;        /* another file of the build dir that boots too
+	                                * (QEMU: the bzImage beside vmlinux), or NULL */
 	const char *binary_target;     /* the kbuild target that makes it */
 	/* Hooks, each returning 0 or an exit status after reporting; NULL:
 	 * none. setup: before configuring (kbuild arguments, checks of the
@@ -123,6 +129,7 @@ struct backend {
 };
 
 extern const struct backend backend_uml;
+extern const struct backend backend_qemu;
 /* The UML argv of one node, its channels on fds chan[] = { console in,
  * console out, serial in, serial out } (exposed for the unit tests). */
 int uml_build_argv(const struct boot_params *bp, const int chan[4], struct boot_argv *b);
@@ -131,10 +138,17 @@ int uml_build_argv(const struct boot_params *bp, const int chan[4], struct boot_
 const struct backend *backend_by_name(const char *name);
 /* The backend whose probe() accepts the kernel file; NULL after reporting. */
 const struct backend *backend_for_kernel(const char *kernel);
+/* A kernel that another backend's probe claims and be's does not (a
+ * vmlinux given to UML, a UML program to QEMU): -1 after reporting, else 0
+ * (a file no probe knows, a wrapper script, is be's to judge). */
+int backend_mismatch(const struct backend *be, const char *kernel);
 /* The .config of a kernel: next to it, or at the top of the build dir it
  * came from (a vkci build prints BUILD_DIR/<binary>), or a distribution's
  * config-VERSION beside vmlinuz-VERSION. 0 with buf filled, -1 if none. */
 int backend_kernel_config(const struct backend *be, const char *kernel, char *buf, size_t size);
+/* The build dir a kernel file came from (vkci build's BUILD_DIR/<binary> or
+ * <alt_binary>, holding its .config), into buf: 0, or -1 if it is not one. */
+int backend_build_dir(const struct backend *be, const char *kernel, char *buf, size_t size);
 
 /* argv building for start(): append one formatted word (argv or env).
  * Return 0, or -1 after reporting (too many, too long). */

@@ -309,20 +309,7 @@ static int configure(struct build_ctx *c)
 
 static int cache_root(struct build_ctx *c)
 {
-	const char *v = c->o->cache, *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int r;
-
-	if (v && *v)
-		r = fmt(c->cache, sizeof(c->cache), "%s", v);
-	else if ((v = getenv("VKCI_CACHE")) && *v)
-		r = fmt(c->cache, sizeof(c->cache), "%s", v);
-	else if (x && *x == '/')
-		r = fmt(c->cache, sizeof(c->cache), "%s/vkci", x);
-	else if (home && *home == '/')
-		r = fmt(c->cache, sizeof(c->cache), "%s/.cache/vkci", home);
-	else
-		return error("no cache directory: set VKCI_CACHE=<dir> (or HOME)");
-	return r < 0 ? error("cache path too long") : 0;
+	return cache_dir(c->o->cache, c->cache, sizeof(c->cache));
 }
 
 static int compiler(struct build_ctx *c)
@@ -392,19 +379,7 @@ static int read_stamp(const char *path, char *buf, size_t size)
 
 static int write_stamp(const char *path, const char *text)
 {
-	char tmp[PATH_SZ];
-	int fd;
-
-	if (fmt(tmp, sizeof(tmp), "%s.tmp", path) < 0)
-		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return error_errno("cannot write '%s'", tmp);
-	}
-	close(fd);
-	return rename(tmp, path) < 0 ? error_errno("cannot rename '%s'", tmp) : 0;
+	return write_file_atomic(path, text, strlen(text));
 }
 
 /* What the last good build was made from: the tree's fingerprint and the

@@ -161,7 +161,12 @@ static void loop(struct run *r)
 /* Coverage: each node's tree to cfg->gcov_dir[/nodeK]. */
 static void collect_gcov(struct run *r)
 {
+	char build[PATH_MAX] = "";
 	int i;
+
+	/* a fetched tree's paths are the kernel's build dir (as compiled) */
+	if (r->be->coverage == COV_FETCH && backend_build_dir(r->be, r->cfg->kernel, build, sizeof(build)) < 0)
+		build[0] = '\0';
 
 	for (i = 0; i < r->nnodes; i++) {
 		struct node *n = &r->node[i];
@@ -174,7 +179,8 @@ static void collect_gcov(struct run *r)
 		if ((i ? fmt(dst, sizeof(dst), "%s/node%d", r->cfg->gcov_dir, i) :
 			 fmt(dst, sizeof(dst), "%s", r->cfg->gcov_dir)) < 0)
 			continue;
-		why = instdir_collect_gcov(n->dir, dst, killed, r->be->coverage == COV_AT_EXIT);
+		why = instdir_collect_gcov(n->dir, dst, killed, r->be->coverage == COV_AT_EXIT,
+					   r->be->coverage == COV_FETCH && build[0] ? build : NULL);
 		if (why && n->host.nnotes < VERDICT_MAX_NOTES)
 			n->host.notes[n->host.nnotes++] = why;
 	}
@@ -225,6 +231,8 @@ static void fill_result(struct run *r, int rc, long long start_unix_ms, long lon
 
 	fmt(res->test, sizeof(res->test), "%s", c->test);
 	res->backend = r->be->name;
+	res->accel = n->accel;
+	res->restored = n->restored;
 	res->kernel = c->kernel;
 	res->image = c->image;
 	res->payload = c->payload;

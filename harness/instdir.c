@@ -143,10 +143,12 @@ int instdir_logdir(const char *log_dir, const char *test, int index, int nnodes,
 	return 0;
 }
 
-const char *instdir_collect_gcov(const char *node_dir, const char *dst, int killed, int at_exit)
+const char *instdir_collect_gcov(const char *node_dir, const char *dst, int killed, int at_exit,
+				 const char *inner)
 {
-	char src[PATH_MAX + 8];
+	char src[PATH_MAX + 8], sub[2 * PATH_MAX + 16];
 	struct stat st;
+	const char *note = NULL, *from = src;
 
 	if (fmt(src, sizeof(src), "%s/gcov", node_dir) < 0)
 		return "no coverage data: instance path too long";
@@ -160,7 +162,16 @@ const char *instdir_collect_gcov(const char *node_dir, const char *dst, int kill
 	if (lstat(src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return at_exit ? "no coverage data: the vkernel wrote no .gcda files (not a coverage kernel?)" :
 		       "no coverage data: the agent sent no gcov tree (not a CONFIG_GCOV_KERNEL kernel?)";
-	if (mkdir_p(dst, 0755) < 0 || rmdir(dst) < 0 || (rename(src, dst) < 0 && copy_tree(src, dst) < 0))
+	if (inner) {
+		while (*inner == '/')
+			inner++;
+		if (fmt(sub, sizeof(sub), "%s/%s", src, inner) > 0 && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+			from = sub;
+		else
+			note = "coverage data kept as fetched: the kernel's build dir is not in the guest's "
+			       "gcov tree (a kernel built elsewhere?)";
+	}
+	if (mkdir_p(dst, 0755) < 0 || rmdir(dst) < 0 || (rename(from, dst) < 0 && copy_tree(from, dst) < 0))
 		error_errno("cannot keep the coverage data in '%s'", dst);
-	return NULL;
+	return note;
 }

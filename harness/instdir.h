@@ -35,7 +35,12 @@ int instdir_logdir(const char *log_dir, const char *test, int index, int nnodes,
 		   const char *node_dir, char *out, size_t size);
 /* Move a node's coverage tree (node_dir/gcov) to dst (replacing an older
  * one). killed: the vkernel was killed, so a tree it writes at exit is not
- * there (it is removed if partial). Returns NULL, or a note for the TAP. */
-const char *instdir_collect_gcov(const char *node_dir, const char *dst, int killed, int at_exit);
+ * there (it is removed if partial). inner: a fetched tree holds the guest's
+ * whole debugfs gcov dir, whose paths are the kernel's build dir: the
+ * subtree at inner (that dir without its leading '/') is what is kept, so
+ * the tree is relative to the build dir as UML's is; NULL: the tree as it
+ * is. Returns NULL, or a note for the TAP. */
+const char *instdir_collect_gcov(const char *node_dir, const char *dst, int killed, int at_exit,
+				 const char *inner);
 
 #endif

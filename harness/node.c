@@ -62,6 +62,8 @@ int node_spawn(struct node *n)
 	bp.image = c->image;
 	bp.payload = c->payload;
 	bp.scratch = n->scratch[0] ? n->scratch : NULL;
+	bp.scratch_size = c->scratch;
+	bp.interactive = c->interactive;
 	bp.net = n->run->net.addr[0] ? n->run->net.addr : NULL;
 	bp.net_fd = n->run->nnodes > 1 && n->index < VKNET_MAX_NODES ? n->run->net.fd[n->index] : -1;
 	bp.node_dir = n->dir;
@@ -81,6 +83,7 @@ int node_spawn(struct node *n)
 	n->hold = vk.hold;
 	n->restored = vk.restored;
 	n->ack = vk.ack;
+	n->accel = vk.accel;
 	set_nonblock(n->con_r);
 	set_nonblock(n->ser_r);
 	set_nonblock(n->ser_w);

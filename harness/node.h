@@ -57,6 +57,7 @@ struct node {
 	size_t matched;           /* interactive: bytes of "X <key> " seen */
 	int rc;                   /* its verdict, once finished */
 	int restored, ack;        /* struct vkernel's */
+	const char *accel;
 };
 
 /* One test: its instance dir, the network, the nodes. */

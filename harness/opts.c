@@ -206,6 +206,8 @@ int opts_resolve(const struct run_opts *o, struct run_files *f)
 		return EXIT_USAGE;
 	if (!f->backend && !(f->backend = backend_for_kernel(f->kernel)))
 		return EXIT_USAGE;
+	if (backend_mismatch(f->backend, f->kernel))
+		return EXIT_USAGE;
 	/* UML's vkernel is a program; a QEMU kernel image need only be readable */
 	if (f->backend->kernel_is_program && access(f->kernel, X_OK) < 0)
 		return error_errno("cannot execute kernel '%s' (set VKCI_KERNEL or --kernel to a vkernel "

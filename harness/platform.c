@@ -23,6 +23,13 @@
 #include "util.h"
 #include "banned.h"
 
+static const char *remembered_argv0;
+
+void plat_remember_argv0(const char *argv0)
+{
+	remembered_argv0 = argv0;
+}
+
 static int fill_set(const int *sigs, sigset_t *set)
 {
 	int i;
@@ -346,6 +353,8 @@ int plat_self_exe(const char *argv0, char *buf, size_t size)
 {
 	char found[PATH_MAX];
 
+	if (!argv0)
+		argv0 = remembered_argv0;
 	if (!argv0 || !*argv0)
 		return -1;
 	if (!strchr(argv0, '/')) {

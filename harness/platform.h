@@ -42,8 +42,10 @@ void plat_child_setup(void);
 /* The pids of this process's children (orphans reparented to it
  * included), at most max. -1 when the system cannot tell. */
 int plat_children(pid_t *out, int max);
-/* This program's own path (for handing it to a child). 0 or -1. */
+/* This program's own path (for handing it to a child). 0 or -1. argv0
+ * NULL: the one main() gave plat_remember_argv0() (where /proc is missing). */
 int plat_self_exe(const char *argv0, char *buf, size_t size);
+void plat_remember_argv0(const char *argv0);
 /* What an open fd refers to, for the leak check's message. */
 void plat_fd_describe(int fd, char *buf, size_t size);
 /* When process pid started (clock ticks since boot) and whether it is a

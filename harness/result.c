@@ -149,6 +149,8 @@ static json_t *record(const struct vkci_result *r)
 	json_object_set_new(o, "test", str(r->test, 0));
 	json_object_set_new(o, "kind", json_string(r->kind));
 	json_object_set_new(o, "backend", str(r->backend, 0));
+	json_object_set_new(o, "accel", r->accel ? json_string(r->accel) : json_null());
+	json_object_set_new(o, "restored", json_boolean(r->restored));
 	json_object_set_new(o, "outcome", json_string(outcome_name(r->outcome)));
 	json_object_set_new(o, "exit_status", json_integer(r->exit_status));
 	json_object_set_new(o, "reason", str(r->reason, 1));

@@ -53,6 +53,8 @@ struct vkci_result {
 	char test[256];              /* SUITE/NAME */
 	const char *kind;            /* "c", "console-scenario" */
 	const char *backend;         /* "uml", "qemu" */
+	const char *accel;           /* how node 0's CPU ran: NULL (UML), "kvm", "tcg" (static) */
+	int restored;                /* node 0 was a clone of a booted snapshot */
 	const char *kernel, *image, *payload;   /* not owned */
 	long nodes, timeout_s;
 	long long mem;

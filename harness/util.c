@@ -176,6 +176,48 @@ fail_nofd:
 	return NULL;
 }
 
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd;
+
+	if (fmt(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) < 0)
+		return error("path too long: '%s'", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		error_errno("cannot write '%s'", tmp);
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		error_errno("cannot rename '%s'", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int cache_dir(const char *wanted, char *buf, size_t size)
+{
+	const char *v = getenv("VKCI_CACHE"), *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int r;
+
+	if (wanted && *wanted)
+		r = fmt(buf, size, "%s", wanted);
+	else if (v && *v)
+		r = fmt(buf, size, "%s", v);
+	else if (x && *x == '/')
+		r = fmt(buf, size, "%s/vkci", x);
+	else if (home && *home == '/')
+		r = fmt(buf, size, "%s/.cache/vkci", home);
+	else
+		return error("no cache directory: set VKCI_CACHE=<dir> (or HOME)");
+	return r < 0 ? error("cache path too long") : 0;
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];

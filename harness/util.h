@@ -36,6 +36,11 @@ void sbuf_free(struct sbuf *sb);
  * buffer (caller frees). Returns NULL and reports on error or if too large. */
 char *read_file(const char *path, size_t max, size_t *len_out);
 
+/* Write a file whole: a temporary beside it, fsync, rename. 0 or -1 after reporting. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+/* The cache root: wanted, else $VKCI_CACHE, $XDG_CACHE_HOME/vkci or
+ * ~/.cache/vkci, into buf. 0 or -1 after reporting. */
+int cache_dir(const char *wanted, char *buf, size_t size);
 /* Create a directory (and parents) with the given mode; ok if it exists. */
 int mkdir_p(const char *path, mode_t mode);
 /* Remove a tree without following symlinks. Returns 0 or -1. */

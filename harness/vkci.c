@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "meta.h"
 #include "opts.h"
 #include "platform.h"
+#include "qemu.h"
 #include "retry.h"
 #include "rundir.h"
 #include "scenario.h"
@@ -654,6 +656,7 @@ static const struct command {
 	{ "rundir", cmd_rundir, "the run dir's keep policy and state; sweep dirs of dead vkci processes" },
 	{ "parse", cmd_parse, "re-read a saved serial transcript (+ console log), print the verdict" },
 	{ "crash", cmd_crash, "whether and how the kernel crashed in console logs, as JSON (kunit.h)" },
+	{ "hub", hub_main, "(started by vkci) the Ethernet hub of a QEMU network of 3+ nodes" },
 	{ "version", cmd_version, "print the version and the platform layer (linux, posix)" },
 	{ "help", cmd_help, "list the commands" },
 };
@@ -680,6 +683,11 @@ int main(int argc, char **argv)
 	size_t i;
 
 	argv0 = argv[0];
+	plat_remember_argv0(argv0);
+	/* a vkernel that died leaves its channels' reading ends closed: a write
+	 * to them fails with EPIPE, it must not kill vkci (children get the
+	 * default back: proc.c) */
+	signal(SIGPIPE, SIG_IGN);
 	if (getenv("VKCI_VERBOSE") && *getenv("VKCI_VERBOSE") && strcmp(getenv("VKCI_VERBOSE"), "0"))
 		diag_verbosity = 1;
 	if (argc < 2) {

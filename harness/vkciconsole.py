@@ -106,16 +106,21 @@ class Console:
 
 
 def _instances_alive(run_dir):
-    """Processes whose command line names run_dir (vkernels: uml_dir=...)."""
+    """Processes of vkernels under run_dir: a UML vkernel's command line
+    names it (uml_dir=...), a QEMU's environment does (TMPDIR=<instance dir>)."""
     pids = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if ("uml_dir=" + run_dir).encode() in f.read():
-                        pids.append(int(d))
+                    cmd = f.read()
+                with open(f"/proc/{d}/environ", "rb") as f:
+                    env = f.read().split(b"\0")
             except OSError:
-                pass
+                continue
+            if ("uml_dir=" + run_dir).encode() in cmd or \
+                    any(e.startswith(("TMPDIR=" + run_dir + "/").encode()) for e in env):
+                pids.append(int(d))
     return pids
 
 

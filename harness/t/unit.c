@@ -1,5 +1,6 @@
 /* unit.c - unit tests of vkci's pure modules: the serial record parser, the
- * TAP classifier, the console crash detector, kernel command-line building,
+ * TAP classifier, the console crash detector, kernel command-line building
+ * (UML and QEMU), the kernel probe, coverage trees,
  * test metadata and the file-transfer parser and receiver. Prints TAP; run by prove through t/00-unit.t. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include "../build.h"
 #include "../kconfig.h"
 #include "../diag.h"
+#include "../instdir.h"
+#include "../qemu.h"
 #include "../console.h"
 #include "../meta.h"
 #include "../result.h"
@@ -1172,6 +1175,166 @@ static void test_transfer(void)
 	}
 }
 
+/* ---- the QEMU backend's argv, kernel probe; a fetched coverage tree ------- */
+
+static int arg_after(const struct boot_argv *b, const char *opt, const char *want)
+{
+	int i;
+
+	for (i = 0; i + 1 < b->argc; i++)
+		if (!strcmp(b->argv[i], opt) && !strcmp(b->argv[i + 1], want))
+			return 1;
+	return 0;
+}
+
+static int arg_has(const struct boot_argv *b, const char *opt, const char *part)
+{
+	int i;
+
+	for (i = 0; i + 1 < b->argc; i++)
+		if (!strcmp(b->argv[i], opt) && strstr(b->argv[i + 1], part))
+			return 1;
+	return 0;
+}
+
+static void test_qemu_argv(void)
+{
+	static const char *const extra[] = { "loglevel=4", NULL };
+	struct qshape s = { .qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .mem = 128LL << 20,
+			    .extra = extra };
+	struct qio io = { .root = "/img/base.img", .root_snapshot = 1, .payload = "/img/payload.img",
+			  .con = 3, .rec = 4, .qmp = -1, .net = -1, .incoming = -1 };
+	struct boot_argv b;
+	char cmd[QEMU_CMDLINE_MAX + 64];
+
+	memset(&b, 0, sizeof(b));
+	ok(qemu_argv(&s, &io, &b) == 0, "qemu: argv builds");
+	is_str(b.argv[0], "/usr/bin/qemu-system-x86_64", "qemu: argv[0] is QEMU");
+	ok(arg_after(&b, "-accel", "tcg") && !arg_after(&b, "-cpu", "host"), "qemu: TCG unless KVM was decided");
+	ok(arg_after(&b, "-m", "128M") && arg_after(&b, "-kernel", "/k/vmlinux"), "qemu: memory and kernel");
+	ok(arg_after(&b, "-chardev", "socket,id=con,fd=3") && arg_after(&b, "-serial", "chardev:con"),
+	   "qemu: console on ttyS0 through the inherited fd");
+	ok(arg_after(&b, "-chardev", "socket,id=rec,fd=4") &&
+	   arg_has(&b, "-device", "virtserialport,chardev=rec"), "qemu: records on a virtio-serial port");
+	ok(arg_has(&b, "-drive", "file=/img/base.img,format=raw,") && arg_has(&b, "-drive", ",snapshot=on") &&
+	   arg_has(&b, "-drive", "file.locking=off"), "qemu: root is QEMU's throwaway overlay, unlocked base");
+	ok(arg_has(&b, "-drive", "file=/img/payload.img,format=raw,if=none,id=payload,readonly=on"),
+	   "qemu: payload read-only");
+	ok(!arg_has(&b, "-netdev", "dgram") && !arg_has(&b, "-drive", "id=scratch") && !arg_after(&b, "-mon", "chardev=qmp,mode=control"),
+	   "qemu: no NIC, scratch or monitor unless asked");
+	ok(arg_has(&b, "-append", "console=ttyS0 root=/dev/vda") && arg_has(&b, "-append", "vkci.serial=/dev/vport0p1") &&
+	   arg_has(&b, "-append", "clocksource=hpet") && arg_has(&b, "-append", " loglevel=4"),
+	   "qemu: kernel command line: console, root, record port, TCG clock, extra argument");
+	ok(arg_has(&b, "-device", "pvpanic-pci") && arg_after(&b, "-action", "panic=none"), "qemu: pvpanic, panic=none");
+
+	s.kvm = 1;
+	s.nic = 1;
+	s.node = 2;
+	s.scratch = 16 << 20;
+	s.tty_records = 1;
+	io.scratch = "/run/i/scratch.img";
+	io.net = 7;
+	io.qmp = 8;
+	io.incoming = 9;
+	io.payload = NULL;
+	memset(&b, 0, sizeof(b));
+	ok(qemu_argv(&s, &io, &b) == 0, "qemu: argv with everything builds");
+	ok(arg_after(&b, "-accel", "kvm") && arg_after(&b, "-cpu", "host") && !arg_has(&b, "-append", "clocksource=hpet"),
+	   "qemu: KVM with the host CPU, the TSC trusted");
+	ok(arg_after(&b, "-netdev", "dgram,id=net0,local.type=fd,local.str=7") &&
+	   arg_has(&b, "-device", "virtio-net-pci,netdev=net0,addr=0x7,mac=52:54:00:00:00:03"),
+	   "qemu: a NIC on the node's datagram socket, MAC from the node index");
+	ok(arg_has(&b, "-drive", "file=/run/i/scratch.img,format=raw,if=none,id=scratch"), "qemu: scratch disk");
+	ok(arg_after(&b, "-serial", "chardev:rec") && arg_has(&b, "-append", "vkci.serial=/dev/ttyS1"),
+	   "qemu: vkci boot's records on ttyS1 (a tty)");
+	ok(arg_after(&b, "-mon", "chardev=qmp,mode=control") && arg_after(&b, "-incoming", "fd:9"),
+	   "qemu: monitor and incoming state");
+	ok(arg_has(&b, "-blockdev", "driver=null-co,node-name=payload"), "qemu: no payload: an empty disk keeps vdc the scratch");
+
+	fprintf(stderr, "# (the next errors are expected)\n");
+	io.payload = "/img/a,b.img";
+	memset(&b, 0, sizeof(b));
+	ok(qemu_argv(&s, &io, &b) < 0, "qemu: payload path with a comma refused");
+	io.payload = NULL;
+	s.mem = 16 << 20;
+	memset(&b, 0, sizeof(b));
+	ok(qemu_argv(&s, &io, &b) < 0, "qemu: too little memory refused");
+	s.mem = 128LL << 20;
+	{
+		static char longarg[2100];
+		static const char *const big[] = { longarg, NULL };
+
+		memset(longarg, 'x', sizeof(longarg) - 1);
+		s.extra = big;
+		ok(qemu_cmdline(&s, cmd, sizeof(cmd)) < 0, "qemu: command line over x86's 2048 bytes refused");
+	}
+}
+
+/* a file of `size` bytes with data at off */
+static int put_file(const char *path, size_t size, size_t off, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), r;
+
+	if (fd < 0)
+		return -1;
+	r = ftruncate(fd, (off_t)size) == 0 && pwrite(fd, data, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+static void test_backend_probe(void)
+{
+	char dir[] = "/tmp/vkci-unit-probe.XXXXXX", bz[64], txt[64], elf[64];
+	static const unsigned char elf32[] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
+
+	if (!mkdtemp(dir)) {
+		ok(0, "probe: mkdtemp");
+		return;
+	}
+	fmt(bz, sizeof(bz), "%s/bzImage", dir);
+	fmt(txt, sizeof(txt), "%s/notes.txt", dir);
+	fmt(elf, sizeof(elf), "%s/vmlinux32", dir);
+	put_file(bz, 4096, 0x202, "HdrS", 4);
+	put_file(txt, 4096, 0, "hello", 5);
+	put_file(elf, 4096, 0, elf32, sizeof(elf32));
+	ok(backend_for_kernel(bz) == &backend_qemu, "probe: an x86 bzImage is the qemu backend's");
+	fprintf(stderr, "# (the next errors are expected)\n");
+	ok(backend_for_kernel(txt) == NULL, "probe: a text file is no backend's kernel");
+	ok(backend_for_kernel(elf) == NULL, "probe: a 32-bit ELF is no backend's kernel");
+	rm_rf(dir);
+}
+
+static void test_gcov_inner(void)
+{
+	char dir[] = "/tmp/vkci-unit-gcov.XXXXXX", p[256], dst[256];
+	const char *why;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "gcov: mkdtemp");
+		return;
+	}
+	fmt(p, sizeof(p), "%s/node/gcov/home/b/kbuild/kernel", dir);
+	mkdir_p(p, 0755);
+	fmt(p, sizeof(p), "%s/node/gcov/home/b/kbuild/kernel/fork.gcda", dir);
+	put_file(p, 8, 0, "gcda", 4);
+	fmt(p, sizeof(p), "%s/node", dir);
+	fmt(dst, sizeof(dst), "%s/out/vm/t", dir);
+	why = instdir_collect_gcov(p, dst, 0, 0, "/home/b/kbuild");
+	ok(why == NULL, "gcov: a fetched tree with the build dir inside is kept without a note");
+	fmt(p, sizeof(p), "%s/out/vm/t/kernel/fork.gcda", dir);
+	ok(access(p, R_OK) == 0, "gcov: kept relative to the build dir (as UML's trees are)");
+
+	fmt(p, sizeof(p), "%s/node2/gcov/elsewhere", dir);
+	mkdir_p(p, 0755);
+	fmt(p, sizeof(p), "%s/node2", dir);
+	fmt(dst, sizeof(dst), "%s/out/vm/u", dir);
+	why = instdir_collect_gcov(p, dst, 0, 0, "/home/b/kbuild");
+	ok(why && strstr(why, "kept as fetched"), "gcov: no build dir inside: the whole tree, with a note");
+	fmt(p, sizeof(p), "%s/out/vm/u/elsewhere", dir);
+	ok(access(p, F_OK) == 0, "gcov: the whole fetched tree kept");
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1188,6 +1351,9 @@ int main(void)
 	test_fragment();
 	test_meta_config();
 	test_transfer();
+	test_qemu_argv();
+	test_backend_probe();
+	test_gcov_inner();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
