@@ -496,7 +496,7 @@ static void build_usage(void)
 		     "  builds a vkernel out of tree (the backend's base config + the fragments), cached in\n"
 		     "  CACHE/kernels/ (default $VKCI_CACHE or ~/.cache/vkci), and prints its path.\n"
 		     "  -c/--config FRAG   a kernel config fragment (repeatable; also VKCI_KCONFIG=a,b)\n"
-		     "  -B/--backend NAME  uml (default: ARCH=um defconfig) or qemu (ARCH=x86_64 defconfig)\n"
+		     "  -B/--backend NAME  uml (default: ARCH=um defconfig) or qemu (ARCH=x86_64 tinyconfig + fragments)\n"
 		     "  -f/--force         run kbuild even if nothing changed\n"
 		     "  -V/--variant NAME  a variant with its own cache KEY; 'coverage': UML's gcc\n"
 		     "                     coverage (add harness/coverage.config), checked by one boot\n"
