@@ -127,13 +127,18 @@ void rundir_policy_describe(const struct rundir_policy *p, char *buf, size_t siz
 
 int rundir_claim(const char *dir)
 {
+	return rundir_claim_for(dir, (long)getpid());
+}
+
+int rundir_claim_for(const char *dir, long pid)
+{
 	char path[PATH_MAX], text[256], boot[64];
 	int zombie, fd;
 
 	plat_boot_id(boot, sizeof(boot));
 	if (fmt(path, sizeof(path), "%s/" OWNER_FILE, dir) < 0 ||
-	    fmt(text, sizeof(text), "vkci-owner 1\npid %ld\nstart %llu\nboot %s\n", (long)getpid(),
-		plat_proc_start((long)getpid(), &zombie), boot) < 0)
+	    fmt(text, sizeof(text), "vkci-owner 1\npid %ld\nstart %llu\nboot %s\n", pid,
+		plat_proc_start(pid, &zombie), boot) < 0)
 		return error("instance dir path too long: '%s'", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write_str(fd, text) < 0) {
@@ -385,12 +390,15 @@ int rundir_sweep_env(const char *run_dir)
 
 static void rundir_usage(void)
 {
-	write_str(2, "usage: vkci rundir [-r DIR] [-n]\n"
+	write_str(2, "usage: vkci rundir [-r DIR] [-n] | vkci rundir --claim DIR\n"
 		  "  print the run dir, its keep policy (VKCI_KEEP_POLICY, default " RUNDIR_DEFAULT_POLICY ")\n"
 		  "  and its state, after a sweep: dirs of dead vkci processes removed, kept\n"
 		  "  dirs over the policy removed\n"
 		  "  -r, --run-dir DIR   the run dir (VKCI_RUNDIR)\n"
-		  "  -n, --dry-run       remove nothing, say what a sweep would remove\n");
+		  "  -n, --dry-run       remove nothing, say what a sweep would remove\n"
+		  "  --claim DIR         mark DIR (a dir in the run dir, named like an instance dir)\n"
+		  "                      as owned by the caller (vkci's parent process): a sweep\n"
+		  "                      removes it once the caller is gone (console scenarios)\n");
 }
 
 int cmd_rundir(int argc, char **argv)
@@ -398,6 +406,7 @@ int cmd_rundir(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "claim", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -408,8 +417,16 @@ int cmd_rundir(int argc, char **argv)
 	int c, dry = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+r:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:nc:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			if (optind < argc) {
+				rundir_usage();
+				return EXIT_USAGE;
+			}
+			if (rundir_claim_for(optarg, (long)getppid()) < 0)
+				return EXIT_USAGE;
+			return EXIT_PASS;
 		case 'r': run_dir = optarg; break;
 		case 'n': dry = 1; break;
 		case 'h': rundir_usage(); return EXIT_PASS;

@@ -56,6 +56,8 @@ void rundir_policy_describe(const struct rundir_policy *p, char *buf, size_t siz
 
 /* Write DIR/.vkci-owner for this process. Returns 0 or -1 (reported). */
 int rundir_claim(const char *dir);
+/* The same for another process (vkci rundir --claim: the caller). */
+int rundir_claim_for(const char *dir, long pid);
 /* Mark DIR (inside RUN_DIR) kept, then sweep RUN_DIR with the policy of
  * VKCI_KEEP_POLICY. Returns 0 or -1 (reported; nothing else fails). */
 int rundir_keep(const char *run_dir, const char *dir);

@@ -23,8 +23,11 @@ their result.json (harness/RESULT.md):
 """
 import json
 import os
+import random
 import re
 import shutil
+import string
+import subprocess
 import sys
 import tempfile
 import time
@@ -105,6 +108,23 @@ class Console:
         return False
 
 
+def _claimed_dir(parent, prefix):
+    """A new dir PARENT/PREFIX.XXXXXX, shaped like vkci's instance dirs and
+    owned by this process (`vkci rundir --claim`), so that when a scenario
+    is killed (a dead CI worker) the next vkci's sweep removes it."""
+    chars = string.ascii_letters + string.digits
+    for _ in range(100):
+        path = os.path.join(parent, prefix + "." + "".join(random.choice(chars) for _ in range(6)))
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        vkci = os.environ.get("VKCI") or os.path.join(HERE, "vkci")
+        subprocess.run([vkci, "rundir", "--claim", path], check=False)
+        return path
+    raise OSError(f"cannot make a dir under '{parent}'")
+
+
 def _instances_alive(run_dir):
     """Processes of vkernels under run_dir: a UML vkernel's command line
     names it (uml_dir=...), a QEMU's environment does (TMPDIR=<instance dir>)."""
@@ -148,7 +168,7 @@ class Scenario:
         sys.stdout.reconfigure(line_buffering=True)
         parent = os.environ.get("VKCI_RUNDIR") or tempfile.gettempdir()
         os.makedirs(parent, mode=0o700, exist_ok=True)
-        self.run_dir = tempfile.mkdtemp(prefix=self.test.replace("/", "_") + ".", dir=parent)
+        self.run_dir = _claimed_dir(parent, self.test.replace("/", "_"))
         self.log_dir = None
         self.log = None
         if os.environ.get("VKCI_LOG_DIR"):
@@ -196,7 +216,8 @@ class Scenario:
                 os.kill(pid, 9)
             except OSError:
                 pass
-        stray = os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []
+        stray = [f for f in (os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else [])
+                 if f != ".vkci-owner"]   # the claim of the dir itself
         self.ok(not left and not stray, "nothing left behind (no vkernel, no instance dir)")
         if left or stray:
             self.diag(f"left: pids {left}, files {stray} in {self.run_dir}")

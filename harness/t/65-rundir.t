@@ -78,6 +78,29 @@ out=$(rundir)
 like "$out" "running: 0, .*removed 1 of dead vkci" "the owner gone: its dir is swept by the next run"
 rm -rf "$run"/*
 
+# ---- vkci rundir --claim: a console scenario's dir, owned by its caller
+rm -rf "$run"/* "$run"/.[!.]* 2>/dev/null
+mkdir "$run/vm_console_x.Ab12Cd" "$run/vm_console_y.Ef34Gh"
+# a caller that lives on (it claims, then waits) and one that is gone at once
+python3 -c 'import subprocess, sys, time; subprocess.run(sys.argv[1:]); time.sleep(60)' \
+	"$VKCI" rundir --claim "$run/vm_console_x.Ab12Cd" &
+holder=$!
+python3 -c 'import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)' \
+	"$VKCI" rundir --claim "$run/vm_console_y.Ef34Gh"
+is "$?" 0 "rundir --claim: exit 0"
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$run/vm_console_x.Ab12Cd/.vkci-owner" ] && break; sleep 0.2; done
+like "$(cat "$run/vm_console_x.Ab12Cd/.vkci-owner")" "pid $holder" "rundir --claim: the caller (vkci's parent) owns the dir"
+out=$(rundir)
+[ -d "$run/vm_console_x.Ab12Cd" ] && [ ! -e "$run/vm_console_y.Ef34Gh" ]
+ok $? "sweep: a live caller's dir stays, a dead caller's dir goes"
+kill "$holder"; wait "$holder" 2>/dev/null
+out=$(rundir)
+[ ! -e "$run/vm_console_x.Ab12Cd" ]
+ok $? "sweep: once its caller is killed, its dir goes too"
+out=$(rundir --claim "$run/none.zzzzzz" 2>&1)
+is "$?" 2 "rundir --claim of a missing dir: exit 2"
+like "$out" "cannot write '$run/none.zzzzzz/.vkci-owner'" "rundir --claim of a missing dir: named"
+
 # ---- real vkernels
 kernel=${VKCI_KERNEL:-}
 image=${VKCI_IMAGE:-$B/image/base.img}
