@@ -41,10 +41,17 @@ wait_for() {
 	return 1
 }
 
-# pids_alive FILE: print those pids in FILE that still exist
+# pids_alive FILE: print those pids in FILE that still run. A zombie is
+# dead: on the POSIX fallback (no subreaper) a killed grandchild is
+# reparented to init, and an init that does not reap (a container's) keeps
+# it as a zombie, which kill -0 still finds.
 pids_alive() {
 	[ -f "$1" ] || return 0
-	for _p in $(cat "$1"); do kill -0 "$_p" 2>/dev/null && printf '%s ' "$_p"; done
+	for _p in $(cat "$1"); do
+		kill -0 "$_p" 2>/dev/null || continue
+		[ -r "/proc/$_p/stat" ] && [ "$(sed 's/.*) //' "/proc/$_p/stat" | cut -d' ' -f1)" = Z ] && continue
+		printf '%s ' "$_p"
+	done
 	return 0
 }
 
