@@ -35,8 +35,8 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "ci", "bench"))
 DATA = os.path.join(TOP, "harness", "t", "data", "crash")
-TIME = re.compile(r"^(<\d>)?\[ *\d+\.\d+\] ?")
-CALLER = re.compile(r"^\[ *[TC]\d+\] ?")
+sys.path.insert(0, os.path.join(TOP, "harness", "t"))
+from printktime import toggle_time  # noqa: E402  the same flip as 12-crash.t
 
 
 def tool():
@@ -59,21 +59,6 @@ def triage(paths):
             else:
                 res[f[0]] = [f[1], f[2], f[3], f[4], []]
     return res
-
-
-def toggle_time(text):
-    lines = text.split("\n")
-    has = any(TIME.match(x) for x in lines)
-    out = []
-    for i, x in enumerate(lines):
-        if has:
-            out.append(TIME.sub("", x, count=1) if TIME.match(x) else x)
-        elif x or i + 1 < len(lines):
-            out.append("[%5d.%06d]" % (10 + i // 1000, (i * 1537) % 1000000)
-                       + (x if CALLER.match(x) else " " + x))
-        else:
-            out.append(x)
-    return "\n".join(out)
 
 
 def load_expected():

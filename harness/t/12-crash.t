@@ -21,6 +21,7 @@ import tempfile
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "harness", "t"))
 from taplib import done, is_, ok  # noqa: E402
+from printktime import toggle_time  # noqa: E402
 
 build = os.environ.get("VKCI_BUILD", os.path.join(TOP, "build"))
 tool = os.path.join(build, "t", "crashtitle")
@@ -29,10 +30,6 @@ if not os.access(tool, os.X_OK):
     print("1..0 # SKIP crashtitle not built (make test builds it)")
     sys.exit(0)
 
-TIME = re.compile(r"^(<\d>)?\[ *\d+\.\d+\] ?")
-CALLER = re.compile(r"^\[ *[TC]\d+\] ?")
-
-
 def triage(path, chunk=None):
     argv = [tool] + (["-c", str(chunk)] if chunk else []) + [path]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
@@ -40,22 +37,6 @@ def triage(path, chunk=None):
     first = rows[0]
     return {"kind": first[1], "class": first[2], "fp": first[3], "title": first[4],
             "others": [r[3] for r in rows[1:]]}
-
-
-def toggle_time(text):
-    """The same log with PRINTK_TIME flipped."""
-    lines = text.split("\n")
-    has_time = any(TIME.match(x) for x in lines)
-    out = []
-    for i, x in enumerate(lines):
-        if has_time:
-            out.append(TIME.sub("", x, count=1) if TIME.match(x) else x)
-        elif x or i + 1 < len(lines):
-            stamp = "[%5d.%06d]" % (10 + i // 1000, (i * 1537) % 1000000)
-            out.append(stamp + (x if CALLER.match(x) else " " + x))
-        else:
-            out.append(x)
-    return "\n".join(out)
 
 
 expected = {}
