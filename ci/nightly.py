@@ -237,12 +237,20 @@ def run_kernel(cfg, k, kdir, make_cmd):
 
 # ---- comparison ---------------------------------------------------------------
 
+def read_json(path):
+    """The JSON document at path, or None when it is missing or unreadable
+    (a night's files, the fleet's records, the nightly page's inputs)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def load_outcomes(kdir):
     """{SUITE/TEST: bucket} from KERNEL/out/summary.json, or None without one."""
-    try:
-        with open(os.path.join(kdir, "out", "summary.json"), encoding="utf-8") as f:
-            s = json.load(f)
-    except (OSError, ValueError):
+    s = read_json(os.path.join(kdir, "out", "summary.json"))
+    if s is None:
         return None
     out = {}
     for suite, sd in s.get("suites", {}).items():
@@ -256,10 +264,8 @@ def load_subtests(kdir):
     or, for a summary written before it had subtests, from the night's
     result.json files and dumped TAP (OUT/logs, OUT/tap)."""
     out = {}
-    try:
-        with open(os.path.join(kdir, "out", "summary.json"), encoding="utf-8") as f:
-            s = json.load(f)
-    except (OSError, ValueError):
+    s = read_json(os.path.join(kdir, "out", "summary.json"))
+    if s is None:
         return out
     for suite, sd in s.get("suites", {}).items():
         for name, t in sd.get("tests", {}).items():
@@ -318,11 +324,7 @@ def coverage_pct(kdir):
 
 
 def read_run(kdir):
-    try:
-        with open(os.path.join(kdir, "run.json"), encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    return read_json(os.path.join(kdir, "run.json")) or {}
 
 
 def load_bisections(kdir, night_dir):
@@ -332,10 +334,8 @@ def load_bisections(kdir, night_dir):
     out = {}
     bdir = os.path.join(kdir, "bisect")
     for d in sorted(os.listdir(bdir)) if os.path.isdir(bdir) else ():
-        try:
-            with open(os.path.join(bdir, d, "bisect.json"), encoding="utf-8") as f:
-                b = json.load(f)
-        except (OSError, ValueError):
+        b = read_json(os.path.join(bdir, d, "bisect.json"))
+        if b is None:
             continue
         res = b.get("result") or {}
         tests = b.get("tests") or []
