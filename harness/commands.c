@@ -121,7 +121,7 @@ int cmd_bisect(int argc, char **argv)
 	char **av;
 	int i, up;
 
-	if (plat_self_exe(argv[0], self, sizeof(self)) < 0 || fmt(top, sizeof(top), "%s", self) < 0) {
+	if (plat_self_exe(NULL, self, sizeof(self)) < 0 || fmt(top, sizeof(top), "%s", self) < 0) {
 		error("cannot find vkci's own path (run ci/bisect.py from the vkci checkout)");
 		return EXIT_INFRA;
 	}

@@ -38,8 +38,6 @@
 #define DEFAULT_GRACE_MS 2000
 #define DEFAULT_MAX_LOG (16u << 20)
 
-static const char *argv0;
-
 /* TAP goes to stdout one write per line, so nothing interleaves mid-line. */
 static void emit_stdout(void *ctx, const char *line, size_t len)
 {
@@ -225,7 +223,7 @@ static int cmd_exec(int argc, char **argv)
 		return opts_free(&o), EXIT_USAGE;
 	/* kunit/SUITE: handed over to ci/kunit.py (kunit.h) */
 	if (!strncmp(name, "kunit/", 6)) {
-		rc = plat_self_exe(argv0, self, sizeof(self)) < 0 ?
+		rc = plat_self_exe(NULL, self, sizeof(self)) < 0 ?
 		     (error("cannot find vkci's own path for KUnit suite '%s'", name), EXIT_INFRA) :
 		     kunit_exec(name, &o, self);
 		return opts_free(&o), rc;
@@ -282,7 +280,7 @@ static int cmd_exec(int argc, char **argv)
 	cfg.max_log = DEFAULT_MAX_LOG;
 	cfg.fetch_limits = o.fetch_limits;
 	if (scenario) {
-		if (plat_self_exe(argv0, self, sizeof(self)) < 0) {
+		if (plat_self_exe(NULL, self, sizeof(self)) < 0) {
 			error("cannot find vkci's own path for the scenario '%s'", src);
 			return opts_free(&o), EXIT_INFRA;
 		}
@@ -543,8 +541,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
-	argv0 = argv[0];
-	plat_remember_argv0(argv0);
+	plat_remember_argv0(argv[0]);
 	/* a vkernel that died leaves its channels' reading ends closed: a write
 	 * to them fails with EPIPE, it must not kill vkci (children get the
 	 * default back: proc.c) */
