@@ -205,6 +205,26 @@ def auto_bisect(cfg, k, kdir, prev_dir, make_cmd, kc):
             json.dump(run, f, indent=1, sort_keys=True)
 
 
+def bisect_new_failures(cfg, kernels, results, night, cmp, make_cmd, prepare=None):
+    """auto_bisect for each kernel of kernels followed as a git branch (and
+    not "bisect": false) that has new failures in cmp; prepare(k), when
+    given, readies its repository first (False: not bisected). Returns the
+    comparison (made again when something was bisected, so it carries the
+    culprits) and how many kernels prepare refused."""
+    bisected = failed = 0
+    for kc in cmp["kernels"]:
+        k = next((x for x in kernels if x["name"] == kc["kernel"]), None)
+        if not (k and k.get("git") and k.get("bisect", cfg.get("bisect", True)) and kc["new_failures"]):
+            continue
+        if prepare and not prepare(k):
+            failed += 1
+            continue
+        prev = cmp["previous"] and os.path.join(results, "nights", cmp["previous"], k["name"])
+        auto_bisect(cfg, k, os.path.join(results, "nights", night, k["name"]), prev, make_cmd, kc)
+        bisected += 1
+    return (compare(results, night) if bisected else cmp), failed
+
+
 def run_kernel(cfg, k, kdir, make_cmd):
     """One kernel through make check/coverage into kdir/out. Returns run.json's dict."""
     os.makedirs(kdir, exist_ok=True)
@@ -580,14 +600,7 @@ def cmd_run(a):
         rec = run_kernel(cfg, k, kdir, make_cmd)
         with open(os.path.join(kdir, "run.json"), "w", encoding="utf-8") as f:
             json.dump(rec, f, indent=1, sort_keys=True)
-    cmp = compare(results, night)
-    if any(k.get("git") and k.get("bisect", cfg.get("bisect", True)) for k in kernels):
-        for kc in cmp["kernels"]:
-            k = next((x for x in kernels if x["name"] == kc["kernel"]), None)
-            if k and k.get("git") and k.get("bisect", cfg.get("bisect", True)) and kc["new_failures"]:
-                auto_bisect(cfg, k, os.path.join(ndir, k["name"]), cmp["previous"] and
-                            os.path.join(results, "nights", cmp["previous"], k["name"]), make_cmd, kc)
-        cmp = compare(results, night)
+    cmp, _failed = bisect_new_failures(cfg, kernels, results, night, compare(results, night), make_cmd)
     print(write_summaries(cmp, ndir))
     say(f"summary: {ndir}/summary.txt, {ndir}/summary.html")
     write_page(results, night)

@@ -160,22 +160,19 @@ def cmd_bisect(F, a):
         say("no new failures: nothing to bisect")
         return 0
     cfg = nightly.load_config(F["config"])     # the nightly's view: cache, make, bisect keys
-    make_cmd = cfg.get("make", ["make", "-C", TOP, "--no-print-directory"])
-    worst = 0
-    for kc in cmp["kernels"]:
-        k = next((x for x in cfg["kernels"] if x["name"] == kc["kernel"]), None)
-        if not (k and k.get("git") and k.get("bisect", cfg.get("bisect", True)) and kc["new_failures"]):
-            continue
+
+    def fetch(k):
         try:
             nightly.checkout(k, cfg["cache"])      # the master's mirror and work tree
+            return True
         except (RuntimeError, OSError) as e:
             say(f"{k['name']}: not bisected: {e}")
-            worst = 1
-            continue
-        prev = cmp["previous"] and os.path.join(F["results"], "nights", cmp["previous"], k["name"])
-        nightly.auto_bisect(cfg, k, os.path.join(ndir, k["name"]), prev, make_cmd, kc)
-    print(nightly.write_summaries(nightly.compare(F["results"], a.night), ndir))
-    return worst
+            return False
+    cmp, failed = nightly.bisect_new_failures(cfg, cfg["kernels"], F["results"], a.night, cmp,
+                                              cfg.get("make", ["make", "-C", TOP, "--no-print-directory"]),
+                                              prepare=fetch)
+    print(nightly.write_summaries(cmp, ndir))
+    return 1 if failed else 0
 
 
 def cmd_finish(F, a):
