@@ -109,7 +109,9 @@ PAYLOAD     := $(B)/payload.img
 # C tests, and console scenarios (*.py: vkci exec hands them to python3).
 # SUITES words `kselftest` and `kselftest:T1,T2` select the kernel's own
 # selftests (ci/kselftest.py builds them; ci/selection.py resolves every name).
-SUITE_SRC   := $(foreach s,$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
+# vkci's own suites among SUITES (the words that are not upstream suites)
+OWN_SUITES  := $(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES))
+SUITE_SRC   := $(foreach s,$(OWN_SUITES),$(wildcard suites/$(s)/*.c suites/$(s)/*.py))
 ALL_SUITE_SRC := $(wildcard suites/*/*.c)
 # TESTS given by the user replaces SUITES (ci/selection.py checks every name)
 USER_TESTS  := $(if $(filter command line environment,$(origin TESTS)),$(TESTS))
@@ -445,8 +447,8 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 # first time, then incremental in their stable work trees under the cache,
 # one at a time).
 check-full:
-	@$(MAKE) --no-print-directory check SUITES="$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES)) kselftest kunit"
-	@$(MAKE) --no-print-directory check BACKEND=qemu SUITES="$(filter-out kselftest kselftest:% kunit kunit:%,$(SUITES))" OUT=$(OUT)/qemu
+	@$(MAKE) --no-print-directory check SUITES="$(OWN_SUITES) kselftest kunit"
+	@$(MAKE) --no-print-directory check BACKEND=qemu SUITES="$(OWN_SUITES)" OUT=$(OUT)/qemu
 	@$(MAKE) --no-print-directory coverage BACKEND=qemu SUITES=vm OUT=$(OUT)/qemu-coverage
 	@dk=$$($(MAKE) -s --no-print-directory kernel VARIANT=debug) || exit $$?; \
 	kk=$$($(MAKE) -s --no-print-directory kunit-test-kernel) || exit $$?; \
