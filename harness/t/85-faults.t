@@ -55,7 +55,7 @@ finish() {
 # check NAME WANT-RC REGEX: the verdict, and nothing left behind
 check() {
 	is "$rc" "$2" "$1: exit status $2"
-	[ "$rc" = "$2" ] || printf '%s\n' "$out" | grep -v '^#   ' | head -12 | sed 's/^/#   | /'
+	[ "$rc" = "$2" ] || printf '%s\n' "$out" | grep -v '^#   ' | head -12 | sed 's/^/#   | /' >&2
 	like "$out" "$3" "$1: classified"
 	is "$(leftover_procs)" 0 "$1: no process of the run left"
 	is "$(grep -c -- "$run" /proc/net/unix)" 0 "$1: no socket of the run listening"
@@ -138,8 +138,11 @@ clean
 # (40 MiB: well past the 16 MiB cap, and done within the test's 120 s on a
 # loaded machine, which 100 MiB once was not in CI;
 # under load the console pipe can still be full when the kernel panics: UML
-# then aborts before the panic's lines are out, as for the printk flood below)
-fault console-flood-then-panic 1 '^not ok 2 - (kernel panic while the test ran: Kernel panic - not syncing: sysrq triggered crash|vkernel died by signal 6 \(SIGABRT\) while the test ran)' \
+# then aborts before the panic's lines are out, as for the printk flood below;
+# and the test's own `ok 1` may still be in the agent's relay when the panic
+# stops the guest, so the failure lands on test 1: seen once in CI, and in 1
+# of 8 runs with the ASan driver on a loaded machine)
+fault console-flood-then-panic 1 '^not ok [12] - (kernel panic while the test ran: Kernel panic - not syncing: sysrq triggered crash|vkernel died by signal 6 \(SIGABRT\) while the test ran)' \
 	"$g/conflood.c" -- 40 console panic
 size=$(stat -c %s "$run"/*/console.log)
 [ "$size" -le $cap ] && [ "$hwm" -le $rss_cap ]

@@ -15,11 +15,11 @@ ok() { # ok COND-EXIT-STATUS DESCRIPTION
 	fi
 }
 is() { # is GOT WANT DESCRIPTION
-	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "# expected: '$2'"; fi
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'" >&2; echo "# expected: '$2'" >&2; fi
 }
 like() { # like TEXT REGEX DESCRIPTION
 	if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
-		ok 1 "$3"; echo "# expected to match: $2"; printf '%s\n' "$1" | head -20 | sed 's/^/#   /'; fi
+		ok 1 "$3"; { echo "# expected to match: $2"; printf '%s\n' "$1" | head -20 | sed 's/^/#   /'; } >&2; fi
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 skip() { # skip REASON: one skipped test
