@@ -41,7 +41,12 @@ weighted by the group's estimate, the other members last. Whichever member
 of a group starts first takes the group's lock (OUT/kunit/GROUP/lock), boots
 the group's instance (`vkci exec -a kunit.filter_glob=GLOB kunit-run/collect`
 on the KUnit payload) and stores every member's verdict; the others wait on
-the lock and print theirs. So TAP archive, JUnit, summary.json and
+the lock and print theirs; those that start after the group has run print
+what its runner published for them (OUT/kunit.plan.ready/SUITE.tap and
+SUITE.logs/), which `vkci exec kunit/SUITE` does itself without starting
+Python (harness/kunit.c): ~2 ms a member instead of ~60 ms, the difference
+between a test phase of 1.10x and 0.79x kunit.py's (BENCHMARKS.md, "KUnit").
+So TAP archive, JUnit, summary.json and
 result.json have one entry per suite with its cases as subtests, whether it
 ran alone or in a group.
 
@@ -969,9 +974,10 @@ def quarantine(lines, result, status, why):
     return out, result, 0 if status == 1 else status
 
 
-def keep_logs(result, logdir):
+def keep_logs(result, logdir, final=None):
     """The instance's console and serial logs beside the suite's result.json
-    (hard links: one copy on disk for every suite of the group)."""
+    (hard links: one copy on disk for every suite of the group), in logdir;
+    result names them where the dir will be (final, default logdir)."""
     os.makedirs(logdir, exist_ok=True)
     src = result["kunit"]["instance_log_dir"]
     for name, key in (("console.log", "console_log"), ("serial.log", "serial_log")):
@@ -986,7 +992,45 @@ def keep_logs(result, logdir):
             os.link(s, d)
         except OSError:
             shutil.copy2(s, d)
-        result[key] = d
+        result[key] = os.path.join(final or logdir, name)
+
+
+def deliver(suite, verdict, logs, logdir, final=None):
+    """One member's output: (TAP text, exit status) with the known-flaky list
+    applied, and its log dir written (result.json and the instance's logs) in
+    logdir, naming final as where it will be."""
+    lines, result, status = verdict["tap"], dict(verdict["result"]), verdict["exit"]
+    why = quarantine_reason("kunit/" + suite)
+    if why:
+        lines, result, status = quarantine(lines, result, status, why)
+    if logs:
+        os.makedirs(logdir, exist_ok=True)
+        if result.get("kunit"):
+            keep_logs(result, logdir, final)
+        write_atomic(os.path.join(logdir, "result.json"), json.dumps(result, indent=1) + "\n")
+    return "".join(l + "\n" for l in lines), status
+
+
+def publish(ready, verdicts, done_by):
+    """The group's other members' output, ready for `vkci exec kunit/SUITE`
+    to print without starting Python (harness/kunit.c): READY/SUITE.logs/ (the
+    suite's log dir, moved into VKCI_LOG_DIR/kunit/ by the driver), then
+    READY/SUITE.tap: "status N", "logs DIR" (VKCI_LOG_DIR, under whose kunit/SUITE
+    the paths in its result.json point, "-" for none), then the TAP. Not done when this
+    member was told it is quarantined (`vkci exec --quarantined`: the run's
+    list, VKCI_QUARANTINE, is then not in its environment)."""
+    if os.environ.get("VKCI_KUNIT_QUARANTINED"):
+        return
+    logs = os.environ.get("VKCI_LOG_DIR")
+    os.makedirs(ready, exist_ok=True)
+    for s, v in verdicts.items():
+        if s == done_by:
+            continue
+        tmp = os.path.join(ready, s + ".logs")
+        final = os.path.join(logs, "kunit", s) if logs else None
+        shutil.rmtree(tmp, ignore_errors=True)
+        text, status = deliver(s, v, logs, tmp, final)
+        write_atomic(os.path.join(ready, s + ".tap"), "status %d\nlogs %s\n%s" % (status, logs or "-", text))
 
 
 def load_plan(path):
@@ -1000,8 +1044,9 @@ def load_plan(path):
     return plan
 
 
-def run_group_once(plan, gid):
-    """Under the group's lock: run it unless a member already did; the verdicts."""
+def run_group_once(plan, gid, ready=None, member=None):
+    """Under the group's lock: run it unless a member already did; the verdicts.
+    The member that runs it publishes the other members' output in ready."""
     grp = plan["groups"][gid]
     gdir = os.path.join(plan["dir"], gid)
     os.makedirs(gdir, exist_ok=True)
@@ -1032,6 +1077,8 @@ def run_group_once(plan, gid):
             boot = max(0.0, inst["seconds"] * 1000 - sum(times.get(s, 0) for s in inst["suites"]))
         state.update(times, boot)
         write_atomic(vpath, json.dumps(verdicts) + "\n")
+        if ready:
+            publish(ready, verdicts, member)
         note("kunit: group %s (%d suites, kunit.filter_glob=%s): %d instance(s), %.1f s"
              % (gid, len(grp["suites"]), grp["glob"], runner.runs, time.time() - t0)) \
             if os.environ.get("VKCI_VERBOSE") else None
@@ -1061,20 +1108,18 @@ def cmd_member(a):
                   "attempts": [{"attempt": 1, "exit_status": 0, "outcome": "skip", "reason": why}],
                   "kunit": None}
     else:
-        v = run_group_once(plan, info["group"])[suite]
+        ready = os.path.abspath(plan_path) + ".ready"
+        v = run_group_once(plan, info["group"], ready, suite)[suite]
         lines, result, status = v["tap"], v["result"], v["exit"]
-    why = quarantine_reason(test)
-    if why:
-        lines, result, status = quarantine(lines, result, status, why)
-    sys.stdout.write("".join(l + "\n" for l in lines))
-    sys.stdout.flush()
+        for leftover in (suite + ".tap", suite + ".logs"):    # what was published for it, unused
+            shutil.rmtree(os.path.join(ready, leftover), ignore_errors=True)
+            if os.path.isfile(os.path.join(ready, leftover)):
+                os.unlink(os.path.join(ready, leftover))
     logs = os.environ.get("VKCI_LOG_DIR")
-    if logs:
-        d = os.path.join(logs, "kunit", suite)
-        os.makedirs(d, exist_ok=True)
-        if result.get("kunit"):
-            keep_logs(result, d)
-        write_atomic(os.path.join(d, "result.json"), json.dumps(result, indent=1) + "\n")
+    text, status = deliver(suite, {"tap": lines, "result": result, "exit": status}, logs,
+                           os.path.join(logs, "kunit", suite) if logs else None)
+    sys.stdout.write(text)
+    sys.stdout.flush()
     return status
 
 
@@ -1107,6 +1152,7 @@ def make_plan(a):
             if runnable else []
     kdir = os.path.join(a.out, "kunit")
     shutil.rmtree(kdir, ignore_errors=True)
+    shutil.rmtree(os.path.join(a.out, "kunit.plan.ready"), ignore_errors=True)
     os.makedirs(kdir)
     plan = {"format": FORMAT_PLAN, "kernel": os.path.realpath(a.kernel), "image": os.path.realpath(a.image),
             "payload": os.path.realpath(a.payload), "dir": os.path.abspath(kdir),

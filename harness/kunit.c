@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "console.h"
 #include "diag.h"
@@ -19,11 +20,58 @@ static int set_env(const char *name, const char *value)
 	return value && *value ? setenv(name, value, 1) : unsetenv(name);
 }
 
+/* What a member prints at most when its group's runner published it. */
+#define READY_MAX (1u << 30)
+
+/* A member whose group already ran: its output, published by the member that
+ * ran the group (ci/kunit.py, publish()) as VKCI_KUNIT_PLAN.ready/SUITE.tap
+ * ("status N", "logs DIR" or "logs -", the TAP) and SUITE.logs/ (its log
+ * dir, for DIR). Moves the log dir into place, prints the TAP, returns the
+ * status; -1 when there is nothing usable (not published yet, another log
+ * dir, told --quarantined): the runner then does it the long way. */
+static int kunit_ready(const char *suite, const char *ldir, const struct run_opts *o)
+{
+	const char *plan = getenv("VKCI_KUNIT_PLAN");
+	char tap[PATH_MAX], from[PATH_MAX], to[PATH_MAX], want[PATH_MAX + 8], *data, *logs, *text;
+	size_t len;
+	long status;
+
+	if (!plan || !*plan || o->quarantined || !*suite || *suite == '.' || strchr(suite, '/') ||
+	    fmt(tap, sizeof(tap), "%s.ready/%s.tap", plan, suite) < 0 || access(tap, R_OK) < 0 ||
+	    !(data = read_file(tap, READY_MAX, &len)))
+		return -1;
+	status = -1;
+	logs = strchr(data, '\n');
+	text = logs ? strchr(logs + 1, '\n') : NULL;
+	if (text && !strncmp(data, "status ", 7)) {
+		*logs++ = '\0';
+		*text++ = '\0';
+		status = parse_uint(data + 7, 255);
+	}
+	if (status >= 0 && (fmt(want, sizeof(want), "logs %s", *ldir ? ldir : "-") < 0 || strcmp(logs, want)))
+		status = -1;    /* published for another log dir */
+	if (status >= 0 && *ldir &&
+	    (fmt(from, sizeof(from), "%s.ready/%s.logs", plan, suite) < 0 ||
+	     fmt(to, sizeof(to), "%s/kunit", ldir) < 0 || mkdir_p(to, 0755) < 0 ||
+	     fmt(to, sizeof(to), "%s/kunit/%s", ldir, suite) < 0 || rename(from, to) < 0))
+		status = -1;
+	if (status >= 0) {
+		unlink(tap);
+		if (write_all(1, text, len - (size_t)(text - data)) < 0) {
+			error_errno("cannot print the TAP of KUnit suite '%s'", suite);
+			status = EXIT_INFRA;
+		}
+	}
+	free(data);
+	return (int)status;
+}
+
 int kunit_exec(const char *name, const struct run_opts *o, const char *self)
 {
 	const char *prog = getenv("VKCI_KUNIT"), *python = getenv("VKCI_PYTHON"), *argv[3];
 	char ldir[PATH_MAX];
 	size_t len;
+	int rc;
 
 	if (strncmp(name, "kunit/", 6))
 		return -1;
@@ -37,6 +85,8 @@ int kunit_exec(const char *name, const struct run_opts *o, const char *self)
 	    (mkdir_p(o->log_dir, 0755) < 0 || abspath(o->log_dir, ldir, sizeof(ldir)) < 0))
 		return error_errno("cannot create log dir '%s' (check VKCI_LOG_DIR/--log-dir)", o->log_dir),
 		       EXIT_USAGE;
+	if ((rc = kunit_ready(name + 6, o->log_dir && *o->log_dir ? ldir : "", o)) >= 0)
+		return rc;
 	if (setenv("VKCI", self, 1) < 0 || setenv("VKCI_TEST", name, 1) < 0 ||
 	    set_env("VKCI_LOG_DIR", o->log_dir && *o->log_dir ? ldir : NULL) < 0 ||
 	    set_env("VKCI_RUNDIR", o->run_dir) < 0 ||

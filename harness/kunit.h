@@ -20,7 +20,10 @@ struct run_opts;
 /* vkci exec kunit/SUITE: hand the test over to the KUnit runner
  * (VKCI_KUNIT, a .py file, run by VKCI_PYTHON or /usr/bin/python3) with
  * VKCI (self), VKCI_TEST and the options' log dir, run dir and quarantine
- * list in its environment. It is not an attempt of its own (a member of a
+ * list in its environment; or, when the suite's group has already run and
+ * its runner published the suite's output (VKCI_KUNIT_PLAN.ready/SUITE.tap,
+ * ci/kunit.py's publish()), print that and move its log dir into place
+ * without starting the runner. It is not an attempt of its own (a member of a
  * group may only print what the group's instance found), so vkci's retries
  * do not apply; the runner writes the suite's result.json (RESULT.md).
  * Returns -1 for any other test; for a kunit/ test it does not return, or

@@ -227,6 +227,67 @@ ok(os.path.exists(os.path.join(out1, "logs", "kunit", "alpha", "console.log")),
 state = json.load(open(os.path.join(out1, "kunit-state.json")))
 ok(state["suites"].get("memcpy") == 30.0 and len(state["suites"]) == 6, "durations recorded (kernel log times)", state)
 
+# the members after the group's run print what it published, through the real
+# driver and without Python (harness/kunit.c): the same TAP, status and
+# result.json as the long way (out1's, above); the known-flaky list applied;
+# `vkci exec --quarantined` and a member published for another log dir go
+# the long way
+def norm(text):
+    return "\n".join(l for l in text.splitlines() if not l.startswith(("# kunit: ran with", "# console log",
+                                                                        "# serial log", "# instance kept")))
+
+
+def drv(out, suite, *args, **env):
+    e = dict(fake_env, VKCI_KUNIT=os.path.join(TOP, "ci", "kunit.py"), VKCI_KUNIT_PLAN=os.path.join(out, "kunit.plan"),
+             VKCI_LOG_DIR=os.path.join(out, "logs"), VKCI_PYTHON="/nonexistent/python3", **env)
+    return subprocess.run([real_vkci, "exec"] + list(args) + ["kunit/" + suite], env=e, capture_output=True, text=True)
+
+
+out4 = os.path.join(tmp, "four")
+os.makedirs(out4)
+qlist = os.path.join(tmp, "flaky.txt")
+with open(qlist, "w") as f:
+    f.write("kunit/beta  # known flaky\n")
+r = kpy(["plan", "--kernel", real_vkci, "--image", real_vkci, "--payload", real_vkci, "--out", out4, "--jobs", "1"])
+first = r.stdout.split()[0][6:]
+r = kpy([], VKCI_TEST="kunit/" + first, VKCI_KUNIT_PLAN=os.path.join(out4, "kunit.plan"),
+        VKCI_LOG_DIR=os.path.join(out4, "logs"), VKCI_QUARANTINE=qlist)
+ready = os.path.join(out4, "kunit.plan.ready")
+others = sorted(s for s in res if s != first)
+ok(sorted(n for n in os.listdir(ready) if n.endswith(".tap")) == [s + ".tap" for s in others],
+   "the member that ran the group published the other %d members' output" % len(others), os.listdir(ready))
+fast = {s: drv(out4, s) for s in others if s not in ("beta", "mike")}
+is_({s: (r.returncode, norm(r.stdout)) for s, r in fast.items()},
+    {s: (res[s][0], norm(res[s][1])) for s in fast},
+    "vkci exec kunit/SUITE prints the published TAP with its status, without Python (VKCI_PYTHON is bogus)")
+vary = ("console_log", "serial_log", "instance_dir_kept", "start_unix_ms", "duration_ms", "kunit")
+same = all({k: v for k, v in result(out4, s).items() if k not in vary} ==
+           {k: v for k, v in result(out1, s).items() if k not in vary} for s in fast)
+ok(same and all(os.path.isfile(result(out4, s)["console_log"]) and
+                result(out4, s)["console_log"].startswith(os.path.join(out4, "logs", "kunit", s) + "/") for s in fast),
+   "its result.json as the long way's, its logs moved beside it under VKCI_LOG_DIR")
+rb = drv(out4, "beta")
+ok(rb.returncode == 0 and "# TODO quarantined: known flaky (%s)" % qlist in rb.stdout and result(out4, "beta")["quarantined"],
+   "the known-flaky list (VKCI_QUARANTINE) applied to a published member", rb.stdout, rb.stderr)
+rm = drv(out4, "mike", "--quarantined")
+ok(rm.returncode == 3 and "cannot run '/nonexistent/python3" in rm.stderr and os.path.exists(os.path.join(ready, "mike.tap")),
+   "vkci exec --quarantined: not from the published output (the long way, through VKCI_PYTHON)", rm.stderr)
+with open(os.path.join(ready, "mike.tap")) as f:
+    mt = f.read()
+with open(os.path.join(ready, "mike.tap"), "w") as f:
+    f.write(mt.replace("\nlogs ", "\nlogs /elsewhere", 1))
+rm = drv(out4, "mike")
+ok(rm.returncode == 3 and "cannot run '/nonexistent/python3" in rm.stderr, "published for another log dir: the long way")
+with open(os.path.join(ready, "mike.tap"), "w") as f:
+    f.write("status x\n" + mt.split("\n", 1)[1])
+rm = drv(out4, "mike")
+ok(rm.returncode == 3 and "cannot run '/nonexistent/python3" in rm.stderr, "a garbled published file: the long way")
+rm = subprocess.run([real_vkci, "exec", "kunit/mike"], capture_output=True, text=True,
+                    env=dict(fake_env, VKCI_KUNIT=os.path.join(TOP, "ci", "kunit.py"),
+                             VKCI_KUNIT_PLAN=os.path.join(out4, "kunit.plan")))
+ok(rm.returncode == 0 and norm(rm.stdout) == norm(res["mike"][1]) and ready and os.listdir(ready) == [],
+   "the long way (Python) for the last member; nothing left published", rm.stderr, os.listdir(ready))
+
 # a second plan balances the recorded durations: the slowest alone
 out2 = os.path.join(tmp, "two")
 os.makedirs(out2)
