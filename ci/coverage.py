@@ -91,17 +91,43 @@ def trees_of(raw, suite, test):
     return [x for x in trees if os.path.isdir(x) and gcda_files(x)]
 
 
-def test_dirs(raw, suite):
-    d = os.path.join(raw, suite)
-    try:
-        return sorted(t for t in os.listdir(d) if os.path.isdir(os.path.join(d, t)))
-    except OSError:
-        return []
+def is_tree(d, build):
+    """Is d a test's .gcda tree (paths as in the kernel build dir), rather
+    than a dir of tests? Its first .gcda (outside nodeK/) has a .gcno in build."""
+    for root, dirs, files in os.walk(d):
+        dirs[:] = sorted(x for x in dirs if not (root == d and x.startswith("node")))
+        for f in files:
+            if f.endswith(".gcda"):
+                rel = os.path.relpath(os.path.join(root, f), d)
+                return os.path.exists(os.path.join(build, rel[:-len(".gcda")] + ".gcno"))
+    return False
 
 
-def instance_trees(raw, suite):
+def test_dirs(raw, suite, build, depth=4):
+    """The tests of a suite that left a .gcda tree, as paths under RAW/SUITE:
+    TEST for vkci's own suites and kunit/SUITE, TARGET/PROGRAM for
+    kselftest/TARGET/PROGRAM (a target may have a '/' of its own)."""
+    out = []
+
+    def scan(rel, left):
+        d = os.path.join(raw, suite, rel)
+        try:
+            names = sorted(n for n in os.listdir(d) if os.path.isdir(os.path.join(d, n)))
+        except OSError:
+            return
+        for n in names:
+            t = os.path.join(rel, n) if rel else n
+            if is_tree(os.path.join(d, n), build):
+                out.append(t)
+            elif left > 1:
+                scan(t, left - 1)
+    scan("", depth)
+    return out
+
+
+def instance_trees(raw, suite, build):
     """Every instance tree of a suite: RAW/SUITE/TEST and RAW/SUITE/TEST/nodeK."""
-    return [x for test in test_dirs(raw, suite) for x in trees_of(raw, suite, test)]
+    return [x for test in test_dirs(raw, suite, build) for x in trees_of(raw, suite, test)]
 
 
 def merge_pair(a, b, out):
@@ -433,7 +459,7 @@ def watch_loop(a, parent):
                 if st["dirty"]:
                     continue
                 new = {}
-                for test in test_dirs(a.raw, suite):
+                for test in test_dirs(a.raw, suite, build):
                     ino = tree_id(a.raw, a.logs, suite, test)
                     old = st["merged"].get(test)
                     if old is not None and ino is not None and ino != old:
@@ -458,7 +484,7 @@ def watch_loop(a, parent):
     return 0
 
 
-def from_state(state, raw, suite, trees):
+def from_state(state, raw, suite, trees, build):
     """The trees left to merge for a suite, given what watch merged."""
     st = load_state(state, suite)
     if st["dirty"] or not st["acc"] or not os.path.isdir(st["acc"]):
@@ -466,7 +492,7 @@ def from_state(state, raw, suite, trees):
     for test, ino in st["merged"].items():
         if tree_id(raw, None, suite, test) != ino:
             return trees
-    return [st["acc"]] + [t for test in test_dirs(raw, suite) if test not in st["merged"]
+    return [st["acc"]] + [t for test in test_dirs(raw, suite, build) if test not in st["merged"]
                           for t in trees_of(raw, suite, test)]
 
 
@@ -486,9 +512,9 @@ def report(a):
     try:
         suites = sorted(d for d in os.listdir(a.raw) if os.path.isdir(os.path.join(a.raw, d))) \
             if os.path.isdir(a.raw) else []
-        groups = {s: instance_trees(a.raw, s) for s in suites}
+        groups = {s: instance_trees(a.raw, s, build) for s in suites}
         groups = {s: t for s, t in groups.items() if t}
-        todo = {s: from_state(a.state, a.raw, s, t) for s, t in groups.items()} if a.state else groups
+        todo = {s: from_state(a.state, a.raw, s, t, build) for s, t in groups.items()} if a.state else groups
         with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
             merged = merge_all(todo, work, pool)
         times["merge"] = time.monotonic() - t0

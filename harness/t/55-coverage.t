@@ -54,13 +54,16 @@ like "$out" "# no coverage data: the vkernel was killed" "a killed vkernel: no c
 rm -rf "$run"/*
 
 # the report: boot-only vs a suite, tracefiles and HTML
-mkdir -p "$scratch/raw/t"
+mkdir -p "$scratch/raw/t" "$scratch/raw/kselftest/core"
 mv "$scratch/b/guest/cov_mincore" "$scratch/raw/t/cov_mincore"
+# the same tree as a kselftest program's (kselftest/TARGET/PROGRAM: one more level)
+cp -al "$scratch/raw/t/cov_mincore" "$scratch/raw/kselftest/core/cov_mincore"
 out=$(python3 "$top/ci/coverage.py" report --kernel "$kernel" --raw "$scratch/raw" \
 	--boot "$scratch/a/guest/pass" --out "$scratch/cov" --per-test 2>&1)
 is "$?" 0 "coverage.py report succeeded"
 like "$out" "^boot +lines .*functions" "summary line for the boot-only run"
 like "$out" "^t +lines" "summary line for the suite"
+like "$out" "^kselftest +lines +[1-9]" "summary line for kselftest/TARGET/PROGRAM trees, with lines"
 [ -f "$scratch/cov/html/index.html" ] && [ -s "$scratch/cov/t.info" ] && [ -s "$scratch/cov/boot.info" ]
 ok $? "HTML report and per-suite tracefiles written"
 # the merged report: do_mincore's executions in the suite vs boot only
@@ -73,4 +76,5 @@ is "$([ "${rt:-0}" -ge 1000 ] && [ "${rb:-1000}" -lt 1000 ] && echo yes)" yes \
 line=$(awk -F'[:,]' '/^SF:/ {f = /\/mm\/mincore.c$/} f && /^DA:/ && $3 >= 1000 {print $2; exit}' "$scratch/cov/t.info")
 who=$(python3 "$top/ci/coverage.py" who --out "$scratch/cov" "mm/mincore.c:$line" 2>&1)
 like "$who" "^t/cov_mincore$" "per-test index: which tests ran mm/mincore.c:$line"
+like "$who" "^kselftest/core/cov_mincore$" "per-test index: a kselftest program by its name"
 done_testing
