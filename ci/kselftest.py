@@ -185,8 +185,9 @@ def resolve_targets(src, names):
 
 # ---- fingerprints and the cache ------------------------------------------
 
-def fingerprint(paths, h):
-    """Size and mtime of every file under paths, in name order, into hash h."""
+def fingerprint(paths, h, with_dirs=False):
+    """Size and mtime of every file under paths (and of every directory, with
+    with_dirs), in name order, into hash h."""
     for top in paths:
         if os.path.isfile(top):
             st = os.stat(top)
@@ -194,7 +195,7 @@ def fingerprint(paths, h):
             continue
         for root, dirs, files in os.walk(top):
             dirs.sort()
-            for name in sorted(files):
+            for name in sorted(files + dirs if with_dirs else files):
                 p = os.path.join(root, name)
                 try:
                     st = os.lstat(p)

@@ -36,6 +36,7 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "ci"))
+import kselftest  # noqa: E402
 import kunit  # noqa: E402
 
 
@@ -46,15 +47,7 @@ def sh(argv, **kw):
 def tree_state(src):
     """Every path, size and mtime under the tree: what must not change."""
     h = hashlib.sha256()
-    for root, dirs, files in os.walk(src):
-        dirs.sort()
-        for n in sorted(files + dirs):
-            p = os.path.join(root, n)
-            try:
-                st = os.lstat(p)
-            except OSError:
-                continue
-            h.update(("%s %d %d\n" % (p, st.st_size, st.st_mtime_ns)).encode())
+    kselftest.fingerprint([src], h, with_dirs=True)
     return h.hexdigest()
 
 
