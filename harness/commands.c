@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "platform.h"
+#include "proc.h"
 #include "util.h"
 #include "banned.h"
 
@@ -113,43 +114,31 @@ int cmd_build(int argc, char **argv)
 }
 
 /* vkci bisect: ci/bisect.py (Python: git, statistics, the step table) with
- * this vkci; found from the driver's own path (harness/vkci or build/X/vkci
- * in a vkci checkout). Its exit statuses are bisect.py's. */
+ * this vkci; found from the driver's own path (util.h, ci_program()). Its
+ * exit statuses are bisect.py's. */
 int cmd_bisect(int argc, char **argv)
 {
-	char self[PATH_MAX], top[PATH_MAX], script[PATH_MAX + 32], opt[PATH_MAX + 16];
-	char **av;
-	int i, up;
+	char self[PATH_MAX], script[PATH_MAX], opt[PATH_MAX + 16];
+	const char **av;
+	int i;
 
-	if (plat_self_exe(NULL, self, sizeof(self)) < 0 || fmt(top, sizeof(top), "%s", self) < 0) {
+	if (plat_self_exe(NULL, self, sizeof(self)) < 0) {
 		error("cannot find vkci's own path (run ci/bisect.py from the vkci checkout)");
 		return EXIT_INFRA;
 	}
-	for (up = 0; up < 4; up++) {
-		char *slash = strrchr(top, '/');
-
-		if (!slash)
-			break;
-		*slash = '\0';
-		if (fmt(script, sizeof(script), "%s/ci/bisect.py", top) >= 0 && access(script, R_OK) == 0)
-			break;
-		script[0] = '\0';
-	}
-	if (up == 4 || !script[0]) {
-		error("cannot find ci/bisect.py near '%s' (vkci bisect runs from a vkci checkout)", self);
+	if (ci_program(NULL, "bisect.py", self, script, sizeof(script)) < 0)
 		return EXIT_INFRA;
-	}
 	av = calloc((size_t)argc + 4, sizeof(*av));
 	if (!av)
 		return error("out of memory"), EXIT_INFRA;
 	fmt(opt, sizeof(opt), "--vkci=%s", self);
-	av[0] = "python3";
+	av[0] = ci_python();
 	av[1] = script;
 	av[2] = opt;
 	for (i = 1; i < argc; i++)
 		av[i + 2] = argv[i];
-	execvp(av[0], av);
-	error_errno("cannot run python3 for '%s' (install python3)", script);
+	proc_exec_replace(av);
+	error_errno("cannot run '%s' for '%s' (install python3, or set VKCI_PYTHON)", av[0], script);
 	free(av);
 	return EXIT_INFRA;
 }

@@ -68,19 +68,14 @@ static int kunit_ready(const char *suite, const char *ldir, const struct run_opt
 
 int kunit_exec(const char *name, const struct run_opts *o, const char *self)
 {
-	const char *prog = getenv("VKCI_KUNIT"), *python = getenv("VKCI_PYTHON"), *argv[3];
-	char ldir[PATH_MAX];
-	size_t len;
+	const char *argv[3];
+	char ldir[PATH_MAX], prog[PATH_MAX];
 	int rc;
 
 	if (strncmp(name, "kunit/", 6))
 		return -1;
-	if (!prog || !*prog)
-		return error("KUnit suite '%s' runs through ci/kunit.py: set VKCI_KUNIT to its path "
-			     "(make check SUITES=kunit does)", name), EXIT_USAGE;
-	len = strlen(prog);
-	if (len < 4 || strcmp(prog + len - 3, ".py"))
-		return error("VKCI_KUNIT='%s' is not a Python program (want .../ci/kunit.py)", prog), EXIT_USAGE;
+	if (ci_program("VKCI_KUNIT", "kunit.py", self, prog, sizeof(prog)) < 0)
+		return EXIT_USAGE;
 	if (o->log_dir && *o->log_dir &&
 	    (mkdir_p(o->log_dir, 0755) < 0 || abspath(o->log_dir, ldir, sizeof(ldir)) < 0))
 		return error_errno("cannot create log dir '%s' (check VKCI_LOG_DIR/--log-dir)", o->log_dir),
@@ -93,7 +88,7 @@ int kunit_exec(const char *name, const struct run_opts *o, const char *self)
 	    set_env("VKCI_QUARANTINE", o->quarantined ? NULL : o->quarantine) < 0 ||
 	    set_env("VKCI_KUNIT_QUARANTINED", o->quarantined ? "--quarantined" : NULL) < 0)
 		return error_errno("cannot set the environment of KUnit suite '%s'", name), EXIT_INFRA;
-	argv[0] = python && *python ? python : "/usr/bin/python3";
+	argv[0] = ci_python();
 	argv[1] = prog;
 	argv[2] = NULL;
 	proc_exec_replace(argv);

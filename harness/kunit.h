@@ -18,7 +18,8 @@
 struct run_opts;
 
 /* vkci exec kunit/SUITE: hand the test over to the KUnit runner
- * (VKCI_KUNIT, a .py file, run by VKCI_PYTHON or /usr/bin/python3) with
+ * (VKCI_KUNIT, else the ci/kunit.py of the driver's checkout; run by
+ * util.h's ci_python()) with
  * VKCI (self), VKCI_TEST and the options' log dir, run dir and quarantine
  * list in its environment; or, when the suite's group has already run and
  * its runner published the suite's output (VKCI_KUNIT_PLAN.ready/SUITE.tap,

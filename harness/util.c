@@ -376,6 +376,45 @@ int find_in_path(const char *name, char *buf, size_t size)
 	return -1;
 }
 
+int ci_program(const char *env, const char *name, const char *self, char *buf, size_t size)
+{
+	const char *v = env ? getenv(env) : NULL;
+	size_t len;
+	int up;
+
+	if (v && *v) {
+		len = strlen(v);
+		if (len < 4 || strcmp(v + len - 3, ".py"))
+			return error("%s='%s' is not a Python program (want .../ci/%s)", env, v, name), -1;
+		return fmt(buf, size, "%s", v) < 0 ? (error("%s: path too long", env), -1) : 0;
+	}
+	if (fmt(buf, size, "%s", self) < 0)
+		return error("cannot find ci/%s: vkci's path '%s' is too long", name, self), -1;
+	for (up = 0; up < 4; up++) {
+		char *slash = strrchr(buf, '/'), dir[PATH_MAX];
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		if (fmt(dir, sizeof(dir), "%s", buf) >= 0 && fmt(buf, size, "%s/ci/%s", dir, name) >= 0 &&
+		    access(buf, R_OK) == 0)
+			return 0;
+		fmt(buf, size, "%s", dir);
+	}
+	return error("cannot find ci/%s near '%s' (run the vkci of a vkci checkout%s%s)", name, self,
+		     env ? ", or set " : "", env ? env : ""), -1;
+}
+
+const char *ci_python(void)
+{
+	static char path[PATH_MAX];
+	const char *v = getenv("VKCI_PYTHON");
+
+	if (!v || !*v)
+		v = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+	return find_in_path(v, path, sizeof(path)) == 0 ? path : v;
+}
+
 static int copy_file_at(int sfd, int dfd, const char *name, mode_t mode)
 {
 	char buf[65536];

@@ -62,6 +62,15 @@ int abspath(const char *path, char *buf, size_t size);
 /* Full path of an executable `name` (a path if it has a slash, else looked
  * up in $PATH) into buf. Returns 0, or -1 (silently) when not found. */
 int find_in_path(const char *name, char *buf, size_t size);
+/* A Python program of the vkci checkout the driver belongs to: the path in
+ * the environment variable env (if env and set; it must end in .py), else
+ * ci/NAME found from the driver's own path self (harness/vkci, build/X/vkci:
+ * up to 4 levels up). 0, or -1 after reporting. */
+int ci_program(const char *env, const char *name, const char *self, char *buf, size_t size);
+/* The interpreter for it: $VKCI_PYTHON, else /usr/bin/python3 when there
+ * (a version manager's python3 shim costs ~0.13 s a start on this kind of
+ * machine), else python3 from PATH; as a path when it is found. */
+const char *ci_python(void);
 /* The value of CONFIG_<sym> in the text of a .config: what follows "=" on
  * its line, "n" for "# CONFIG_<sym> is not set", "" when absent. Pure. */
 void kconfig_value(const char *cfg, const char *sym, char *val, size_t size);

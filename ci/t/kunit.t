@@ -288,6 +288,21 @@ rm = subprocess.run([real_vkci, "exec", "kunit/mike"], capture_output=True, text
 ok(rm.returncode == 0 and norm(rm.stdout) == norm(res["mike"][1]) and ready and os.listdir(ready) == [],
    "the long way (Python) for the last member; nothing left published", rm.stderr, os.listdir(ready))
 
+# the runner: VKCI_KUNIT, else ci/kunit.py near the driver's own path
+bare = {k: v for k, v in fake_env.items() if k not in ("VKCI_KUNIT", "VKCI_KUNIT_PLAN", "VKCI_PYTHON")}
+r = subprocess.run([real_vkci, "exec", "kunit/alpha"], env=bare, capture_output=True, text=True)
+ok(r.returncode == 2 and "VKCI_KUNIT_PLAN is not set" in r.stderr,
+   "without VKCI_KUNIT the driver runs the ci/kunit.py of its checkout (which wants a plan)", r.stderr)
+lone = os.path.join(tmp, "lone", "bin", "vkci")
+os.makedirs(os.path.dirname(lone))
+subprocess.run(["cp", real_vkci, lone], check=True)
+r = subprocess.run([lone, "exec", "kunit/alpha"], env=bare, capture_output=True, text=True)
+ok(r.returncode == 2 and "cannot find ci/kunit.py near '%s'" % lone in r.stderr and "set VKCI_KUNIT" in r.stderr,
+   "a vkci outside a checkout: says it cannot find ci/kunit.py and what to set", r.stderr)
+r = subprocess.run([lone, "exec", "kunit/alpha"], env=dict(bare, VKCI_KUNIT="/tmp/kunit.txt"), capture_output=True, text=True)
+ok(r.returncode == 2 and "VKCI_KUNIT='/tmp/kunit.txt' is not a Python program" in r.stderr,
+   "VKCI_KUNIT not a .py: a usage error naming it", r.stderr)
+
 # a second plan balances the recorded durations: the slowest alone
 out2 = os.path.join(tmp, "two")
 os.makedirs(out2)

@@ -119,9 +119,9 @@ like "$out2" "^vkci: no KUnit suite matches 'vkci_planted_fial' \(closest: vkci_
 out2=$(make -s check KERNEL="$kernel" TESTS=kunit/kunit-try-catch-tset OUT="$scratch/typo" 2>&1); rc=$?
 is "$rc" 2 "names: TESTS=kunit/typo exits 2"
 like "$out2" "^vkci: no KUnit suite 'kunit-try-catch-tset' in this kernel \(closest: kunit-try-catch-test" "names: the closest suite"
-out2=$(VKCI_KUNIT= "$VKCI" exec -k "$kernel" -i "$image" kunit/example 2>&1); rc=$?
-is "$rc" 2 "vkci exec kunit/SUITE without the KUnit runner: usage error"
-like "$out2" "set VKCI_KUNIT" "and says what to set"
+out2=$(VKCI_KUNIT= VKCI_KUNIT_PLAN= "$VKCI" exec -k "$kernel" -i "$image" kunit/example 2>&1); rc=$?
+is "$rc" 2 "vkci exec kunit/SUITE outside a run: usage error"
+like "$out2" "VKCI_KUNIT_PLAN is not set" "and says what is missing (the runner found from vkci's own path)"
 
 # ---- a test that is not KUnit pays nothing for it ------------------------------------------
 tp=$B/t/payload.img
