@@ -13,6 +13,7 @@
 #include "platform.h"
 #include "proc.h"
 #include "scenario.h"
+#include "tap.h"
 #include "util.h"
 #include "banned.h"
 
@@ -24,6 +25,7 @@ struct scen {
 	void *ctx;
 	struct sbuf line;        /* a TAP line being assembled */
 	struct sbuf record;      /* fd 3: the scenario's JSON record */
+	struct tap_state tap;    /* its TAP, for the result's subtests */
 };
 
 static void on_output(void *ctx, const char *buf, size_t len)
@@ -36,6 +38,7 @@ static void on_output(void *ctx, const char *buf, size_t len)
 			sbuf_add(&s->line, buf + i, 1);
 			continue;
 		}
+		tap_feed_line(&s->tap, s->line.data ? s->line.data : "", s->line.len);
 		s->emit(s->ctx, s->line.data ? s->line.data : "", s->line.len);
 		sbuf_reset(&s->line);
 	}
@@ -98,6 +101,7 @@ int scenario_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	struct child ch;
 	struct timespec ts;
 	long long start = now_ms();
+	size_t k;
 	int i = 0, st, rc;
 
 	if (!python || !*python)
@@ -132,6 +136,7 @@ int scenario_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	argv[i] = NULL;
 	sbuf_init(&s.line, 64u << 10);
 	sbuf_init(&s.record, SCENARIO_RECORD_MAX);
+	tap_init(&s.tap);
 	proc_child_init(&ch, argv);
 	ch.keep_stderr = 1;
 	/* each console has its own timeouts; this bounds the whole script */
@@ -149,6 +154,11 @@ int scenario_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		_exit(128 + io.interrupted);
 	}
 	read_record(&s.record, res);
+	tap_finish(&s.tap);
+	for (k = 0; k < s.tap.nsub; k++)
+		result_add_subtest(res, s.tap.sub[k].id, s.tap.sub[k].name, tap_outcome_name(s.tap.sub[k].outcome));
+	res->subtests_dropped += s.tap.sub_dropped;
+	tap_free(&s.tap);
 	if (st < 0) {
 		error("console scenarios need python3 with pexpect (apt-get install python3-pexpect, or set VKCI_PYTHON)");
 		rc = EXIT_INFRA;

@@ -88,6 +88,8 @@ try:
        "scenario: a quarantined failure is a TAP TODO, not counted (exit 0)", r.stdout + r.stderr)
     with open(os.path.join(work, "logs2", "scenario", "flaky", "result.json")) as f:
         res = json.load(f)
+    ok([(x["id"], x["outcome"]) for x in res["subtests"]] == [("1", "pass"), ("2", "fail"), ("3", "pass")],
+       "scenario: its TAP lines as subtests in result.json", res["subtests"])
     ok(res["quarantined"] is True and res["exit_status"] == 1 and res["outcome"] == "fail" and
        res["reason"] == "not ok 2 - run 1 passes",
        "scenario: its result says quarantined, with the real outcome and reason", res)
