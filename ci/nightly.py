@@ -293,11 +293,8 @@ def load_subtests(kdir):
                 out[f"{suite}/{name}"] = (t["subtests"], t.get("plan"))
     if out:
         return out
-    taps = report.tap_index(os.path.join(kdir, "out"))
     for r in report.load_results(os.path.join(kdir, "out")):
-        sts, plan, _src = report.subtests_of(r, taps)
-        if sts is not None:
-            out[r.get("test", "")] = (sts, plan)
+        out[r.get("test", "")] = report.subtests_of(r)
     return out
 
 

@@ -68,62 +68,7 @@ def expected_failures(out):
 
 
 SUBTEST_OUTCOMES = vkciresult.SUBTEST_OUTCOMES
-TAP_MAX_BYTES = 16 << 20      # a test's TAP read for subtests (guest output: bounded)
-TAP_MAX_SUBTESTS = 100000
 TAP_MAX_NAME = 500
-RESULT_RE = re.compile(r"^([ \t]*)(not ok|ok)\b[ \t]*(\d*)[ \t]*(?:-[ \t]*)?(.*)$")
-PLAN_RE = re.compile(r"^([ \t]*)1\.\.(\d+)\b(.*)$")
-DIRECTIVE_RE = re.compile(r"(?:^|[ \t])#[ \t]*(SKIP|TODO)\S*(?:[ \t]+(.*))?$", re.IGNORECASE)
-
-
-def parse_tap(text):
-    """A test's TAP/KTAP -> (subtests, plan). Pure: text in, values out; any
-    input is fine (guest output). subtests: [{"id", "name", "outcome"}], the
-    top level in order with each one's nested subtests after it ("2.5": the
-    5th subtest of the 2nd; KTAP nests by indentation and prints a parent's
-    line after its children); plan: the top-level plan's count, or None."""
-    plans = []            # (indentation, count)
-    pending = {}          # indentation -> [subtest], waiting for their parent
-    count = 0
-    for raw in text.splitlines():
-        line = raw.expandtabs(4)
-        m = PLAN_RE.match(line)
-        if m:
-            if len(m.group(2)) < 10:
-                plans.append((len(m.group(1)), int(m.group(2))))
-            continue
-        m = RESULT_RE.match(line)
-        if not m or count >= TAP_MAX_SUBTESTS:
-            continue
-        count += 1
-        indent = len(m.group(1))
-        desc = m.group(4)
-        outcome = "pass" if m.group(2) == "ok" else "fail"
-        d = DIRECTIVE_RE.search(desc)
-        if d:
-            outcome = d.group(1).lower()
-            # "ok 3 # SKIP reason": the reason names it
-            desc = desc[:d.start()] if desc[:d.start()].strip() else (d.group(2) or "")
-        level = pending.setdefault(indent, [])
-        number = m.group(3) if 0 < len(m.group(3)) < 10 else str(len(level) + 1)
-        children = []
-        for deeper in sorted(k for k in pending if k > indent):
-            children += pending.pop(deeper)
-        level.append({"id": number, "name": desc.strip()[:TAP_MAX_NAME], "outcome": outcome})
-        for c in children:
-            c["id"] = number + "." + c["id"]
-            level.append(c)
-    if not pending:
-        top_indent = min((i for i, _ in plans), default=0)
-        return [], next((n for i, n in plans if i == top_indent), None)
-    top_indent = min(pending)
-    top = pending.pop(top_indent)
-    last = max((int(t["id"]) for t in top if "." not in t["id"]), default=0)
-    for deeper in sorted(pending):   # nested ones whose parent line never came (a crash)
-        for c in pending[deeper]:
-            c["id"] = "%d.%s" % (last + 1, c["id"])
-            top.append(c)
-    return top, next((n for i, n in plans if i == top_indent), None)
 
 
 def subtest_counts(subtests):
@@ -145,35 +90,18 @@ def tap_index(out):
     return index
 
 
-def read_tap(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read(TAP_MAX_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return None
-
-
-def subtests_of(r, taps):
-    """(subtests, plan, source) of one result: result.json's own "subtests"
-    (vkci-result/2) or the test's dumped TAP; (None, None, None) without either."""
+def subtests_of(r):
+    """(subtests, plan) of one result: result.json's "subtests" and "plan"
+    (vkci-result/2: the driver's TAP/KTAP parser, harness/tap.c, or
+    ci/kunit.py for KUnit suites), checked; a record without them has none."""
     sts = r.get("subtests")
-    if isinstance(sts, list):
-        good = [{"id": str(x.get("id", "")), "name": str(x.get("name", ""))[:TAP_MAX_NAME],
-                 "outcome": x.get("outcome") if x.get("outcome") in SUBTEST_OUTCOMES else "fail"}
-                for x in sts if isinstance(x, dict)]
-        plan = r.get("plan")
-        if not isinstance(plan, int):
-            plan = (r.get("tests") or {}).get("planned") if isinstance(r.get("tests"), dict) else None
-        return good, plan, "result.json"
-    path = taps.get(r.get("test", ""))
-    text = read_tap(path) if path else None
-    if text is None:
-        return None, None, None
-    sts, plan = parse_tap(text)
-    planned = (r.get("tests") or {}).get("planned") if isinstance(r.get("tests"), dict) else None
-    # vkci prints the test's own plan as a trailing one, plus a line per
-    # problem it found: result.json knows the test's own count
-    return sts, planned if isinstance(planned, int) and planned >= 0 else plan, "tap"
+    good = [{"id": str(x.get("id", "")), "name": str(x.get("name", ""))[:TAP_MAX_NAME],
+             "outcome": x.get("outcome") if x.get("outcome") in SUBTEST_OUTCOMES else "fail"}
+            for x in sts if isinstance(x, dict)] if isinstance(sts, list) else []
+    plan = r.get("plan")
+    if not isinstance(plan, int):
+        plan = (r.get("tests") or {}).get("planned") if isinstance(r.get("tests"), dict) else None
+    return good, plan
 
 
 def load_results(out):
@@ -192,7 +120,7 @@ def load_results(out):
     return sorted(results, key=lambda r: r.get("test", ""))
 
 
-def summarize(results, xfail=None, taps=None):
+def summarize(results, xfail=None):
     suites = {}
     crashes = {}
     xfail = xfail or {}
@@ -224,11 +152,10 @@ def summarize(results, xfail=None, taps=None):
                                  "backend": r.get("backend", "uml")})
         if r.get("session_log"):
             s["tests"][name]["session_log"] = r["session_log"]
-        sts, plan, source = subtests_of(r, taps or {})
-        counts = subtest_counts(sts) if sts is not None else None
-        s["tests"][name].update({"subtests": sts, "plan": plan, "subtest_counts": counts,
-                                 "subtests_from": source})
-        for k, v in (counts or {}).items():
+        sts, plan = subtests_of(r)
+        counts = subtest_counts(sts)
+        s["tests"][name].update({"subtests": sts, "plan": plan, "subtest_counts": counts})
+        for k, v in counts.items():
             s["subtests"][k] += v
         # crash groups: one per fingerprint (a hash of the crash title), so
         # the same bug in several tests is one group
@@ -647,7 +574,7 @@ def main(argv=None):
         print(f"report: no results under '{out}/logs' (did make check run?)", file=sys.stderr)
         return 3
     taps = tap_index(out)
-    summary = summarize(results, expected_failures(out), taps)
+    summary = summarize(results, expected_failures(out))
     with open(os.path.join(out, "summary.json.tmp"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -171,6 +171,22 @@ static void parse_result(const char *s, size_t len, size_t pos, int bad, struct 
 		r->outcome = TAP_OUT_TODO;
 	else
 		r->outcome = bad ? TAP_OUT_FAIL : TAP_OUT_PASS;
+	if (r->name_len == 0 && r->outcome != (bad ? TAP_OUT_FAIL : TAP_OUT_PASS) &&
+	    (pos = hash_at(s, len, pos)) < len) {
+		/* "ok 3 # SKIP reason": no description, the reason names it */
+		pos++;
+		while (pos < len && (s[pos] == ' ' || s[pos] == '\t'))
+			pos++;
+		while (pos < len && is_letter(s[pos]))
+			pos++;
+		while (pos < len && (s[pos] == ' ' || s[pos] == '\t'))
+			pos++;
+		end = len;
+		while (end > pos && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		r->name = pos;
+		r->name_len = end - pos;
+	}
 }
 
 static void add_subtest(struct tap_state *t, const char *id, const char *s, const struct result *r)

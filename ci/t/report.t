@@ -1,14 +1,12 @@
 #!/usr/bin/env python3
 """ci/report.py's subtests, on recorded runs (ci/t/data/report): from
-result.json's "subtests" (vkci-result/2) and, without them, from the TAP
-prove dumped (plain TAP, KTAP nesting, a whole-test skip, a crash); their
-counts in summary.json per test, suite and total; junit.xml with a
-<testcase> per nested subtest and <skipped> for skips and TODOs. The TAP
-parser takes any bytes (it reads guest output): random and mutated inputs
-never raise and always give well-formed subtests. TAP."""
+result.json's "subtests" (vkci-result/2; the fixtures' lists are what
+harness/tap.c makes of their TAP: plain TAP, KTAP nesting with children
+before their parent, a whole-test skip, a crash); their counts in
+summary.json per test, suite and total; junit.xml with a <testcase> per
+nested subtest and <skipped> for skips and TODOs. TAP."""
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -37,25 +35,23 @@ try:
     t = {f"{su}/{n}": v for su, sd in s["suites"].items() for n, v in sd["tests"].items()}
 
     m = t["vm/mremap"]
-    is_((m["subtests_from"], m["plan"], m["subtest_counts"]),
-        ("tap", 12, {"pass": 11, "fail": 0, "skip": 1, "todo": 0}),
-        "no subtests in result.json: read from the dumped TAP (11 passed, the skip counted)")
+    is_((m["plan"], m["subtest_counts"]), (12, {"pass": 11, "fail": 0, "skip": 1, "todo": 0}),
+        "subtests from result.json (11 passed, the skip counted)")
     is_(m["subtests"][11], {"id": "12", "name": "MREMAP_DONTUNMAP not supported by this kernel",
                             "outcome": "skip"}, "a skip's subtest carries its reason as its name")
     is_(m["subtests"][3]["name"], "with MREMAP_MAYMOVE it moves (0x40000000 -> 0x40009000)",
         "names are the TAP descriptions without the dash")
 
     k = t["vm/kunit_demo"]
-    is_((k["subtests_from"], k["plan"], len(k["subtests"])), ("result.json", 2, 7),
-        "vkci-result/2: subtests and plan from result.json, the TAP dump not read")
+    is_((k["plan"], len(k["subtests"])), (2, 7), "vkci-result/2: subtests and plan from result.json")
     is_(k["subtest_counts"], {"pass": 3, "fail": 2, "skip": 1, "todo": 1}, "nested subtests counted")
 
     n = t["net/nested"]
     is_([(x["id"], x["outcome"]) for x in n["subtests"]],
-        [("1", "pass"), ("1.1", "pass"), ("1.2", "todo"), ("2", "fail"), ("2.1", "pass"),
-         ("2.2", "fail"), ("2.2.1", "pass"), ("2.3", "skip"), ("3", "pass")],
-        "KTAP: children printed before their parent get the parent's id; three levels")
-    is_(n["subtests"][0]["name"], "udp", "KTAP result without a dash: the name is the rest")
+        [("1.1", "pass"), ("1.2", "todo"), ("1", "pass"), ("2.1", "pass"), ("2.2.1", "pass"),
+         ("2.2", "fail"), ("2.3", "skip"), ("2", "fail"), ("3", "pass")],
+        "KTAP: children (printed before their parent) carry the parent's id; three levels")
+    is_(n["subtests"][2]["name"], "udp", "KTAP result without a dash: the name is the rest")
 
     sk = t["fs/skipped"]
     is_((sk["subtests"], sk["plan"], sk["subtest_counts"]["skip"]), ([], 0, 0),
@@ -94,35 +90,6 @@ try:
         ok(True, "# SKIP TAP::Formatter::JUnit missing")
         ok(True, "# SKIP TAP::Formatter::JUnit missing")
 
-    # the parser takes any bytes: random input and mutations of real TAP
-    rng = random.Random(13)
-    seeds = []
-    for root_, _d, files in os.walk(os.path.join(DATA, "tap")):
-        for f in files:
-            with open(os.path.join(root_, f), "rb") as fh:
-                seeds.append(fh.read())
-    alphabet = b"ok not 1..# SKIP TODO -\n\t \x00\xff.0123456789"
-    bad = []
-    for i in range(3000):
-        if i % 2:
-            data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 400)))
-        else:
-            data = bytearray(rng.choice(seeds))
-            for _ in range(rng.randrange(1, 20)):
-                pos = rng.randrange(0, len(data) + 1)
-                data[pos:pos + rng.randrange(0, 4)] = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 6)))
-            data = bytes(data)
-        try:
-            sts, plan = report.parse_tap(data.decode("utf-8", errors="replace"))
-            good = all(set(x) == {"id", "name", "outcome"} and x["outcome"] in report.SUBTEST_OUTCOMES
-                       and x["id"] for x in sts) and (plan is None or plan >= 0)
-            if not good:
-                bad.append(data)
-        except Exception as e:  # noqa: BLE001 - any exception is the failure
-            bad.append((data, repr(e)))
-    ok(not bad, "parse_tap: 3000 random and mutated inputs, no exception, well-formed subtests", *bad[:3])
-    big = "ok 1 - x\n" * (report.TAP_MAX_SUBTESTS + 10)
-    is_(len(report.parse_tap(big)[0]), report.TAP_MAX_SUBTESTS, "parse_tap: at most TAP_MAX_SUBTESTS subtests")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 done()

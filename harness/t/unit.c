@@ -343,6 +343,13 @@ static void test_ktap(void)
 	is_long(t.totals.error, 1, "ktap: kselftest Totals error");
 	tap_free(&t);
 
+	/* a skip or TODO without a description is named by its reason */
+	tap_init(&t);
+	feed_text(&t, "1..5\nok 1 # SKIP not on UML \nok 2 #skip\nnot ok 3 # TODO later\nok 4 - x # SKIP y\nok 5 #\n");
+	is_str(subtests(&t), "1:not on UML:skip 2::skip 3:later:todo 4:x:skip 5::pass",
+	       "tap: an unnamed skip or TODO takes its reason as its name");
+	tap_free(&t);
+
 	/* a script running two kselftest programs: two segments, one stream */
 	tap_init(&t);
 	feed_text(&t, "TAP version 13\n1..2\nok 1 a\nok 2 b\n# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0\n"
