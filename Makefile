@@ -443,7 +443,8 @@ test: test-deps harness image $(PAYLOAD) $(T_PAYLOAD) $(B)/t/unit $(B)/t/fakeker
 # planted-faults KUnit kernel (48-kunit.t: a kernel build of its own, from a
 # test tree); the long end-to-end tests (harness/t/full/: make bisect on a
 # real kernel history, the nightly runner finding and bisecting a hidden
-# regression, make coverage DIFF= on a git tree; real kernel builds, cold the
+# regression, make coverage DIFF= on a git tree, make coverage of a kselftest
+# target and KUnit suites on the coverage-kunit variant; real kernel builds, cold the
 # first time, then incremental in their stable work trees under the cache,
 # one at a time).
 check-full:

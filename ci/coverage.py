@@ -328,6 +328,23 @@ def summary(cov):
     return lh, lf, fh, ff
 
 
+def only_lines(boot, results):
+    """{suite: lines it ran that neither the boot nor any other suite ran}:
+    what each suite adds to the others."""
+    seen = {}                   # (file, line) -> how many suites ran it
+    for cov in results.values():
+        for f, (lines, _) in cov.items():
+            for n, c in lines.items():
+                if c:
+                    seen[f, n] = seen.get((f, n), 0) + 1
+    for f, (lines, _) in boot.items():
+        for n, c in lines.items():
+            if c and (f, n) in seen:
+                seen[f, n] = 2      # the boot runs it: nobody's own
+    return {s: sum(1 for f, (lines, _) in cov.items() for n, c in lines.items() if c and seen[f, n] == 1)
+            for s, cov in results.items()}
+
+
 def fmt_summary(name, cov):
     lh, lf, fh, ff = summary(cov)
     return "%-6s lines %6.2f%% (%d of %d)  functions %6.2f%% (%d of %d)" % (
@@ -594,14 +611,17 @@ def report(a):
             os.replace(os.path.join(a.out, "index.json.tmp"), os.path.join(a.out, "index.json"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    only = only_lines(boot, results)
     print(fmt_summary("boot", boot))
     for s in sorted(results):
-        print(fmt_summary(s, results[s]))
+        print(fmt_summary(s, results[s]) + ("  only it: %d lines" % only[s] if len(results) > 1 else ""))
     print(fmt_summary("all", total))
     sums = [("boot", boot)] + sorted(results.items()) + [("all", total)]
+    doc = {k: dict(zip(("lines_hit", "lines", "functions_hit", "functions"), summary(v))) for k, v in sums}
+    for k, n in only.items():
+        doc[k]["lines_only"] = n
     with open(os.path.join(a.out, "summary.json"), "w") as f:
-        json.dump({k: dict(zip(("lines_hit", "lines", "functions_hit", "functions"), summary(v)))
-                   for k, v in sums}, f, indent=1)
+        json.dump(doc, f, indent=1)
     times["total"] = time.monotonic() - t0
     ru = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     times["cpu"] = sum(r.ru_utime + r.ru_stime for r in ru)   # on a loaded machine: what it needs

@@ -206,7 +206,15 @@ int build_ctx_interrupted(const struct build_ctx *c) { return c->interrupted != 
 
 int build_ctx_variant(const struct build_ctx *c, const char *variant)
 {
-	return c->o->variant && !strcmp(c->o->variant, variant);
+	const char *v = c->o->variant, *end;
+	size_t n = strlen(variant);
+
+	for (; v && *v; v = *end ? end + 1 : end) {
+		end = strchrnul(v, '-');
+		if ((size_t)(end - v) == n && !strncmp(v, variant, n))
+			return 1;
+	}
+	return 0;
 }
 
 const char *build_ctx_option(const struct build_ctx *c, const char *sym)

@@ -56,7 +56,8 @@ int build_kernel(const struct build_opts *o, char *out, size_t out_size);
 const char *build_ctx_dir(const struct build_ctx *b);     /* the build dir (O=) */
 const char *build_ctx_cc(const struct build_ctx *b);      /* the compiler's path */
 int build_ctx_interrupted(const struct build_ctx *b);
-/* Is this the named variant ("coverage", "debug", ...)? */
+/* Is this the named variant ("coverage", "debug", ...), alone or combined
+ * with others ("coverage-kunit": the words of a variant are joined by '-')? */
 int build_ctx_variant(const struct build_ctx *b, const char *variant);
 /* The value the fragments request for CONFIG_<sym>, or NULL. */
 const char *build_ctx_option(const struct build_ctx *b, const char *sym);

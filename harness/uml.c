@@ -296,7 +296,8 @@ static int coverage_patch_lds(struct build_ctx *c)
  * .gcda files at power-off, where vkci exec's GCOV_PREFIX/GCOV_PREFIX_STRIP
  * will find them (init/main.gcda under the prefix). The boot needs no image:
  * its root is a hostfs dir holding a copy of the static busybox as
- * /poweroff, run as init with -f, which powers off at once (~0.7 s). A
+ * /poweroff, run as init with -f, which powers off at once (~0.7 s; with
+ * kunit.enable=0: a coverage-kunit kernel would run every suite first). A
  * panicking vkernel writes .gcda through another path, so only a clean
  * power-off counts. Returns 0, or an exit status after reporting. */
 static int coverage_check(struct build_ctx *c)
@@ -339,7 +340,7 @@ static int coverage_check(struct build_ctx *c)
 	{
 		const char *a[] = { bin, "mem=64M", "root=/dev/root", "rootfstype=hostfs", rootflags, "ro",
 				    "init=/poweroff", "con=null", "con0=null,fd:1", "ssl=null", "umid=vkci-check",
-				    umldir, "quiet", "--", "-f", NULL };
+				    umldir, "quiet", "kunit.enable=0", "--", "-f", NULL };
 
 		progress(1, "checking that the coverage vkernel writes .gcda files at power-off");
 		st = build_ctx_run(c, a, out, sizeof(out), env, 60000);

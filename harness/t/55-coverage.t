@@ -64,6 +64,7 @@ is "$?" 0 "coverage.py report succeeded"
 like "$out" "^boot +lines .*functions" "summary line for the boot-only run"
 like "$out" "^t +lines" "summary line for the suite"
 like "$out" "^kselftest +lines +[1-9]" "summary line for kselftest/TARGET/PROGRAM trees, with lines"
+like "$out" "^t +lines .*  only it: 0 lines$" "what a suite adds: nothing the other (the same tree) did not run"
 [ -f "$scratch/cov/html/index.html" ] && [ -s "$scratch/cov/t.info" ] && [ -s "$scratch/cov/boot.info" ]
 ok $? "HTML report and per-suite tracefiles written"
 # the merged report: do_mincore's executions in the suite vs boot only
