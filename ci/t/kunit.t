@@ -314,6 +314,10 @@ plan2 = json.load(open(os.path.join(out2, "kunit.plan")))
 is_(sorted(g["suites"] for g in plan2["groups"].values())[1:] if False else
     [g["suites"] for g in plan2["groups"].values() if "memcpy" in g["suites"]], [["memcpy"]],
     "plan, two CPUs, recorded durations: the slowest suite alone")
+nices = {tuple(g["suites"]): kunit.nice_for(plan2, gid) for gid, g in plan2["groups"].items()}
+ok(nices[("memcpy",)] == 0 and all(n == kunit.NICE_OFF_PATH for k, n in nices.items() if k != ("memcpy",))
+   and len(nices) >= 2, "the longest group's instances run at the usual priority, the others niced", nices)
+is_(kunit.nice_for(plan, "g1"), 0, "one group: nothing niced")
 sched = subprocess.run([sys.executable, os.path.join(TOP, "ci", "schedule.py"), "--kunit-plan",
                         os.path.join(out2, "kunit.plan")] + r.stdout.split(), capture_output=True, text=True).stdout.split()
 leaders = ["kunit/" + g["suites"][0] for g in plan2["groups"].values()]
