@@ -260,6 +260,14 @@ def git(args, cwd, check=True, env=None):
 
 # ---- the bisection ---------------------------------------------------------------
 
+
+def workspace_dir(cache, key_src):
+    """The bisection workspace in the cache for a repository's git dir (or
+    for BISECT_WORKDIR when given): one per key, named after it."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(key_src.rstrip("/")).removesuffix(".git")) or "repo"
+    return os.path.join(cache, "bisect", "%s-%s" % (name, hashlib.sha256(key_src.encode()).hexdigest()[:12]))
+
+
 class Bisect:
     def __init__(self, a):
         self.a = a
@@ -309,9 +317,7 @@ class Bisect:
 
     def workspace(self):
         cache = os.environ.get("VKCI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "vkci")
-        key_src = self.a.workdir and os.path.realpath(self.a.workdir) or self.gitdir
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(key_src.rstrip("/")).removesuffix(".git")) or "repo"
-        self.ws = os.path.join(cache, "bisect", "%s-%s" % (name, hashlib.sha256(key_src.encode()).hexdigest()[:12]))
+        self.ws = workspace_dir(cache, self.a.workdir and os.path.realpath(self.a.workdir) or self.gitdir)
         os.makedirs(self.ws, exist_ok=True)
         self.lock_fd = os.open(os.path.join(self.ws, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:

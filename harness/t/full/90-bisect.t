@@ -21,6 +21,10 @@ import shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import CACHE, TOP, hist, kernel_history, make  # noqa: E402
 from taplib import done, is_, ok  # noqa: E402
+import importlib.util  # noqa: E402
+_spec = importlib.util.spec_from_file_location("ci_bisect", os.path.join(TOP, "ci", "bisect.py"))
+ci_bisect = importlib.util.module_from_spec(_spec)   # ci/bisect.py (the standard library has a bisect)
+_spec.loader.exec_module(ci_bisect)
 
 T = "suites/vm/mremap.c"
 repo, h = hist()
@@ -40,9 +44,10 @@ def bisect(out, good, bad, *more):
 
 
 def ws_of():
-    """The bisection's workspace of this repository in the cache."""
-    bws = os.path.join(CACHE, "bisect")
-    return next((os.path.join(bws, d) for d in sorted(os.listdir(bws)) if d.startswith("hist-")), "/nonexistent")
+    """The bisection's workspace of this repository in the cache (the
+    nightly's bisections of the same history have their own: 91-nightly.t)."""
+    gd = subprocess.run(["git", "-C", repo, "rev-parse", "--git-common-dir"], capture_output=True, text=True).stdout.strip()
+    return ci_bisect.workspace_dir(CACHE, os.path.realpath(os.path.join(repo, gd)))
 
 
 def timing(name, doc, wall):
