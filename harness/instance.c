@@ -227,7 +227,6 @@ static void fill_result(struct run *r, int rc, long long start_unix_ms, long lon
 	const struct node *n = &r->node[0];
 	const struct verdict *v = &n->v;
 	const struct console_state *con = &n->con;
-	size_t i;
 
 	fmt(res->test, sizeof(res->test), "%s", c->test);
 	res->backend = r->be->name;
@@ -249,10 +248,7 @@ static void fill_result(struct run *r, int rc, long long start_unix_ms, long lon
 	res->planned = v->tap.planned;
 	res->run = v->tap.tests;
 	res->failed = v->tap.failed;
-	for (i = 0; i < v->tap.nsub; i++)
-		result_add_subtest(res, v->tap.sub[i].id, v->tap.sub[i].name,
-				   tap_outcome_name(v->tap.sub[i].outcome));
-	res->subtests_dropped += v->tap.sub_dropped;
+	result_add_tap_subtests(res, &v->tap);
 	if (con->first != CRASH_NONE) {
 		int k;
 

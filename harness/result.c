@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "result.h"
+#include "tap.h"
 #include "util.h"
 #include "banned.h"
 
@@ -75,6 +76,15 @@ void result_add_subtest(struct vkci_result *r, const char *id, const char *name,
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->outcome = outcome;
+}
+
+void result_add_tap_subtests(struct vkci_result *r, const struct tap_state *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nsub; i++)
+		result_add_subtest(r, t->sub[i].id, t->sub[i].name, tap_outcome_name(t->sub[i].outcome));
+	r->subtests_dropped += t->sub_dropped;
 }
 
 void result_to_attempt(const struct vkci_result *r, struct attempt *a)

@@ -91,6 +91,10 @@ void result_free(struct vkci_result *r);
 /* Append a subtest (bounded by RESULT_MAX_SUBTESTS; beyond it they are
  * counted in nothing). */
 void result_add_subtest(struct vkci_result *r, const char *id, const char *name, const char *outcome);
+/* Append every subtest a TAP stream recorded (tap.h), and count the ones it
+ * dropped. */
+struct tap_state;
+void result_add_tap_subtests(struct vkci_result *r, const struct tap_state *t);
 /* The attempt summary of r (its own fields). */
 void result_to_attempt(const struct vkci_result *r, struct attempt *a);
 /* Write r as JSON to path, atomically (temp file + rename). 0, or -1 after

@@ -94,18 +94,15 @@ int scenario_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 		 struct vkci_result *res)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, 0 };
-	const char *python = getenv("VKCI_PYTHON"), *argv[64];
+	const char *python = ci_python(), *argv[64];
 	char tmo[32];
 	struct scen s = { .emit = emit, .ctx = ctx };
 	struct proc_io io = { .on_output = on_output, .on_aux = on_record, .ctx = &s, .sig_fd = -1 };
 	struct child ch;
 	struct timespec ts;
 	long long start = now_ms();
-	size_t k;
 	int i = 0, st, rc;
 
-	if (!python || !*python)
-		python = "/usr/bin/python3";
 	fmt(res->test, sizeof(res->test), "%s", cfg->test);
 	res->kind = "console-scenario";
 	res->backend = cfg->backend ? cfg->backend->name : "uml";
@@ -155,9 +152,7 @@ int scenario_run(const struct instance_config *cfg, verdict_emit emit, void *ctx
 	}
 	read_record(&s.record, res);
 	tap_finish(&s.tap);
-	for (k = 0; k < s.tap.nsub; k++)
-		result_add_subtest(res, s.tap.sub[k].id, s.tap.sub[k].name, tap_outcome_name(s.tap.sub[k].outcome));
-	res->subtests_dropped += s.tap.sub_dropped;
+	result_add_tap_subtests(res, &s.tap);
 	tap_free(&s.tap);
 	if (st < 0) {
 		error("console scenarios need python3 with pexpect (apt-get install python3-pexpect, or set VKCI_PYTHON)");
