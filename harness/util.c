@@ -379,6 +379,7 @@ int find_in_path(const char *name, char *buf, size_t size)
 int ci_program(const char *env, const char *name, const char *self, char *buf, size_t size)
 {
 	const char *v = env ? getenv(env) : NULL;
+	char dir[PATH_MAX], *slash;
 	size_t len;
 	int up;
 
@@ -388,18 +389,12 @@ int ci_program(const char *env, const char *name, const char *self, char *buf, s
 			return error("%s='%s' is not a Python program (want .../ci/%s)", env, v, name), -1;
 		return fmt(buf, size, "%s", v) < 0 ? (error("%s: path too long", env), -1) : 0;
 	}
-	if (fmt(buf, size, "%s", self) < 0)
+	if (fmt(dir, sizeof(dir), "%s", self) < 0)
 		return error("cannot find ci/%s: vkci's path '%s' is too long", name, self), -1;
-	for (up = 0; up < 4; up++) {
-		char *slash = strrchr(buf, '/'), dir[PATH_MAX];
-
-		if (!slash)
-			break;
-		*slash = '\0';
-		if (fmt(dir, sizeof(dir), "%s", buf) >= 0 && fmt(buf, size, "%s/ci/%s", dir, name) >= 0 &&
-		    access(buf, R_OK) == 0)
+	for (up = 0; up < 4 && (slash = strrchr(dir, '/')); up++) {
+		*slash = '\0';     /* one directory up */
+		if (fmt(buf, size, "%s/ci/%s", dir, name) >= 0 && access(buf, R_OK) == 0)
 			return 0;
-		fmt(buf, size, "%s", dir);
 	}
 	return error("cannot find ci/%s near '%s' (run the vkci of a vkci checkout%s%s)", name, self,
 		     env ? ", or set " : "", env ? env : ""), -1;
