@@ -51,6 +51,7 @@ only the rest go through gcov. Standard library + Debian's gcc (gcov, gcov-tool)
 """
 import argparse
 import concurrent.futures as cf
+import functools
 import json
 import os
 import pickle
@@ -91,9 +92,12 @@ def trees_of(raw, suite, test):
     return [x for x in trees if os.path.isdir(x) and gcda_files(x)]
 
 
+@functools.lru_cache(maxsize=None)
 def is_tree(d, build):
     """Is d a test's .gcda tree (paths as in the kernel build dir), rather
-    than a dir of tests? Its first .gcda (outside nodeK/) has a .gcno in build."""
+    than a dir of tests? Its first .gcda (outside nodeK/) has a .gcno in build.
+    Remembered: a test's tree is moved into place whole, so the answer for a
+    dir that exists does not change, and `watch` asks every 0.3 s."""
     for root, dirs, files in os.walk(d):
         dirs[:] = sorted(x for x in dirs if not (root == d and x.startswith("node")))
         for f in files:
