@@ -1127,10 +1127,12 @@ def cmd_member(a):
         ready = os.path.abspath(plan_path) + ".ready"
         v = run_group_once(plan, info["group"], ready, suite)[suite]
         lines, result, status = v["tap"], v["result"], v["exit"]
-        for leftover in (suite + ".tap", suite + ".logs"):    # what was published for it, unused
-            shutil.rmtree(os.path.join(ready, leftover), ignore_errors=True)
-            if os.path.isfile(os.path.join(ready, leftover)):
-                os.unlink(os.path.join(ready, leftover))
+        # what was published for it (it waited for the group instead): unused
+        shutil.rmtree(os.path.join(ready, suite + ".logs"), ignore_errors=True)
+        try:
+            os.unlink(os.path.join(ready, suite + ".tap"))
+        except FileNotFoundError:
+            pass
     logs = os.environ.get("VKCI_LOG_DIR")
     text, status = deliver(suite, {"tap": lines, "result": result, "exit": status}, logs,
                            os.path.join(logs, "kunit", suite) if logs else None)

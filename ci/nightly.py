@@ -282,7 +282,7 @@ def load_outcomes(kdir):
 def load_subtests(kdir):
     """{SUITE/TEST: (subtests, plan)} of a night's kernel: from summary.json,
     or, for a summary written before it had subtests, from the night's
-    result.json files and dumped TAP (OUT/logs, OUT/tap)."""
+    result.json files (OUT/logs)."""
     out = {}
     s = read_json(os.path.join(kdir, "out", "summary.json"))
     if s is None:

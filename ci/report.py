@@ -573,7 +573,6 @@ def main(argv=None):
     if not results:
         print(f"report: no results under '{out}/logs' (did make check run?)", file=sys.stderr)
         return 3
-    taps = tap_index(out)
     summary = summarize(results, expected_failures(out))
     with open(os.path.join(out, "summary.json.tmp"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
@@ -581,7 +580,7 @@ def main(argv=None):
     os.replace(os.path.join(out, "summary.json.tmp"), os.path.join(out, "summary.json"))
     xml = junit(out)
     if xml:
-        junit_subtests(xml, summary, taps)
+        junit_subtests(xml, summary, tap_index(out))
     tgz = archive(out)
     t = summary["summary"]
     st = summary["subtests"]
