@@ -32,6 +32,9 @@
 #endif
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#ifdef __linux__
+#include <sys/ptrace.h>
+#endif
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -319,7 +322,36 @@ static void child_setup(void)
 	signal(SIGCHLD, SIG_DFL);
 }
 
-/* Start the test in its own session; report exec failure through a pipe. */
+/* The host learns that the test was exec'd (record S). On Linux the test
+ * is held at its first instruction until S has left the serial line
+ * (PTRACE_TRACEME: a traced process stops with SIGTRAP after a successful
+ * execve, and the agent detaches it after tcdrain), so nothing the test does
+ * (a panic, killing the agent) can reach the host before S. *early is the
+ * wait status of a test that died before it was released (an OOM kill), or
+ * -1. Elsewhere S follows the exec, as the protocol allows. */
+static void announce(const struct job *j, pid_t pid, int *early)
+{
+	*early = -1;
+#ifdef __linux__
+	int st;
+	pid_t w;
+
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	send_control('S', "%s", j->test);
+	tcdrain(agent_serial);
+	if (w == pid && WIFSTOPPED(st))
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	else if (w == pid)
+		*early = st;
+#else
+	(void)pid;
+	send_control('S', "%s", j->test);
+#endif
+}
+
+/* Start the test in its own session; report exec failure through a pipe
+ * (errno, or -errno when the test could not be held for announce()). */
 static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err, size_t size)
 {
 	int report[2], e = 0;
@@ -355,6 +387,13 @@ static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err
 		dup2(errfd, 2);
 		if (chdir("/tmp") < 0)
 			(void)0;
+#ifdef __linux__
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) {
+			e = -errno;
+			write_all(report[1], (const char *)&e, sizeof(e));
+			_exit(127);
+		}
+#endif
 		execve(path, j->argv, envp);
 		e = errno;
 		write_all(report[1], (const char *)&e, sizeof(e));
@@ -364,7 +403,11 @@ static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err
 	if (read(report[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
 		close(report[0]);
 		waitpid(pid, NULL, 0);
-		snprintf(err, size, "cannot execute '%s': %s", path, strerror(e));
+		if (e < 0)
+			snprintf(err, size, "cannot hold the test for its start record: ptrace: %s",
+				 strerror(-e));
+		else
+			snprintf(err, size, "cannot execute '%s': %s", path, strerror(e));
 		return -1;
 	}
 	close(report[0]);
@@ -374,10 +417,18 @@ static pid_t start_test(struct job *j, char *path, int out, int errfd, char *err
 /* Relay output until the test ends or times out; returns its wait status,
  * or -1 on timeout. SIGCHLD arrives on the self-pipe, so one poll() waits
  * for all. */
-static int supervise(pid_t pid, struct stream *out, struct stream *errs, long timeout_s)
+static int supervise(pid_t pid, int early, struct stream *out, struct stream *errs,
+		     long timeout_s)
 {
 	long long deadline = now_ms() + timeout_s * 1000, drain = -1;
 	int status = 0, exited = 0, timed_out = 0;
+
+	if (early != -1) {      /* reaped by announce(): relay what is left */
+		status = early;
+		exited = 1;
+		kill(-pid, SIGKILL);
+		drain = now_ms() + DRAIN_MS;
+	}
 
 	while (out->fd >= 0 || errs->fd >= 0 || !exited) {
 		struct pollfd p[3];
@@ -526,7 +577,7 @@ int main(void)
 	struct stream out = { .tag_full = 'O', .tag_part = 'o' };
 	struct stream errs = { .tag_full = 'E', .tag_part = 'e' };
 	char err[512], path[300], cmdline_err[512] = "";
-	int po[2], pe[2];
+	int po[2], pe[2], early;
 	pid_t pid;
 
 	if (getpid() != 1) {
@@ -575,10 +626,10 @@ int main(void)
 	close(pe[1]);
 	if (pid < 0)
 		fail(err);
-	send_control('S', "%s", job.test);
+	announce(&job, pid, &early);
 	out.fd = po[0];
 	errs.fd = pe[0];
-	report_end(supervise(pid, &out, &errs, job.timeout_s), job.timeout_s);
+	report_end(supervise(pid, early, &out, &errs, job.timeout_s), job.timeout_s);
 	reap_everything();
 	if (job.fetch[0])
 		send_tree(job.fetch);
