@@ -35,6 +35,16 @@ them by recorded durations (OUT/kunit-state.json: each suite's time from the
 kernel log of earlier runs) so that the groups finish together on the
 machine's CPUs and none is mostly boot; the slowest suites end up alone.
 
+A suite slower than the rest can be balanced is cut into parts by its cases
+(kunit.filter_glob=SUITE.CASE_GLOB, each part its own vkernel) when the
+simulated run gets shorter by more than a boot: the collector times every
+case too (kunit-case-time), and a plan for more CPUs than one tries two to
+four parts of the slowest suites. The suite's member boots its parts at
+once and merges them into one report, its cases in the kernel's order. On
+this project's 2-CPU machine memcpy (3.5 s of ~6.3 s) is not cut: the other
+suites fill the second CPU; on 4 CPUs the simulated run goes from 3.8 s to
+2.3 s (BENCHMARKS.md, "KUnit").
+
 Each suite is still its own prove test, kunit/SUITE. prove starts them in the
 order ci/schedule.py gives (--kunit-plan): every group's first member early,
 weighted by the group's estimate, the other members last. Whichever member
@@ -281,27 +291,74 @@ def cover(names, universe):
     return partition(names, universe, {}, float("inf"))
 
 
-def makespan(groups, est, boot_ms, jobs):
-    """Longest-first onto `jobs` workers, each group costing a boot too."""
+def makespan(groups, est, boot_ms, jobs, extra=()):
+    """Longest-first onto `jobs` workers, each group costing a boot too;
+    extra: the durations of more instances (a suite's parts), boots not
+    included."""
     loads = [0.0] * max(1, jobs)
-    for g in sorted((boot_ms + sum(est.get(s, DEFAULT_EST_MS) for s in n) for _, n in groups), reverse=True):
+    weights = [boot_ms + sum(est.get(s, DEFAULT_EST_MS) for s in n) for _, n in groups]
+    for g in sorted(weights + [boot_ms + e for e in extra], reverse=True):
         loads[loads.index(min(loads))] += g
     return max(loads)
 
 
-def choose_groups(selected, universe, est, boot_ms, jobs, key=None):
-    """The partition with the shortest simulated run (ties: fewer groups)."""
+def choose_groups(selected, universe, est, boot_ms, jobs, key=None, extra=()):
+    """The partition with the shortest simulated run (ties: fewer groups),
+    beside instances of durations extra (a suite's parts)."""
     total = sum(est.get(s, DEFAULT_EST_MS) for s in selected) or 1
     heaviest = max((est.get(s, DEFAULT_EST_MS) for s in selected), default=1)
-    caps = sorted({max(heaviest, total * f / max(1, jobs)) for f in
-                   (0.25, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)} | {total})
+    caps = sorted({max(heaviest, t * f / max(1, jobs)) for f in
+                   (0.25, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
+                   for t in {total, total + sum(extra)}} | {total})
     best = None
     for cap in caps:
         g = partition(selected, universe, est, cap, key)
-        score = (round(makespan(g, est, boot_ms, jobs)), len(g))
+        score = (round(makespan(g, est, boot_ms, jobs, extra)), len(g))
         if best is None or score < best[0]:
             best = (score, g)
     return best[1]
+
+
+def case_parts(suite, cases, case_est, k):
+    """A suite's cases cut into about k parts of like recorded durations
+    (case_est: "SUITE.CASE" -> ms), each a case glob that selects exactly its
+    cases among the suite's: [(case_glob, [cases])]."""
+    w = {c: case_est.get("%s.%s" % (suite, c), DEFAULT_EST_MS) for c in cases}
+    return partition(cases, cases, w, sum(w.values()) / k)
+
+
+def choose_splits(selected, universe, est, boot_ms, jobs, key, listing, case_est, max_suites=3):
+    """choose_groups, letting the slowest suites run cut into parts by their
+    cases, each part its own instance with kunit.filter_glob=SUITE.CASE_GLOB,
+    when that shortens the simulated run by more than a boot: (groups,
+    {suite: [(case_glob, [cases])]}). Only a suite whose every case has a
+    recorded duration and that was selected whole (no case glob) is cut."""
+    def weight(suite, cases):
+        return sum(case_est.get("%s.%s" % (suite, c), DEFAULT_EST_MS) for c in cases)
+
+    groups = choose_groups(selected, universe, est, boot_ms, jobs, key)
+    best = (round(makespan(groups, est, boot_ms, jobs)), groups, {})
+    cands = [s for s in sorted(selected, key=lambda s: (-est.get(s, DEFAULT_EST_MS), s))
+             if key(s) is None and len(listing.get(s) or []) > 1
+             and all("%s.%s" % (s, c) in case_est for c in listing[s])][:max_suites]
+    splits = {}
+    for suite in cands:
+        found = None
+        for k in range(2, min(max(2, jobs), len(listing[suite]), 4) + 1):
+            parts = case_parts(suite, listing[suite], case_est, k)
+            if len(parts) < 2:
+                continue
+            trial = dict(splits, **{suite: parts})
+            rest = [x for x in selected if x not in trial]
+            extra = [weight(x, cs) for x, ps in trial.items() for _, cs in ps]
+            g = choose_groups(rest, universe, est, boot_ms, jobs, key, extra) if rest else []
+            span = round(makespan(g, est, boot_ms, jobs, extra))
+            if span < best[0] - boot_ms:
+                best, found = (span, g, trial), trial
+        if not found:
+            break                   # the slowest gains nothing: the others gain less
+        splits = found
+    return best[1], best[2]
 
 
 # ---- the KUnit kernel and its suites -------------------------------------------
@@ -437,8 +494,9 @@ def select(listing, words, tests):
 # ---- state: recorded durations -------------------------------------------------
 
 class State:
-    """OUT/kunit-state.json: {"suites": {suite: ms}, "boot_ms": ms}, updated
-    under a lock by every member that ran an instance."""
+    """OUT/kunit-state.json: {"suites": {suite: ms}, "cases": {"SUITE.CASE":
+    ms}, "boot_ms": ms}, updated under a lock by every member that ran an
+    instance (times: {suite: ms, (suite, case): ms})."""
 
     def __init__(self, path):
         self.path = path
@@ -448,10 +506,12 @@ class State:
             with open(self.path, encoding="utf-8") as f:
                 d = json.load(f)
             if isinstance(d, dict) and isinstance(d.get("suites"), dict):
+                if not isinstance(d.get("cases"), dict):
+                    d["cases"] = {}
                 return d
         except (OSError, ValueError):
             pass
-        return {"suites": {}, "boot_ms": None}
+        return {"suites": {}, "cases": {}, "boot_ms": None}
 
     def update(self, times_ms, boot_ms=None):
         if not self.path:
@@ -460,7 +520,12 @@ class State:
             fcntl.flock(lk, fcntl.LOCK_EX)
             d = self.load()
             for s, ms in times_ms.items():
-                d["suites"][s] = round(ms, 1)
+                table, name = (d["cases"], "%s.%s" % s) if isinstance(s, tuple) else (d["suites"], s)
+                old = table.get(name)
+                # a time measured while other instances shared the CPUs is
+                # too long, never too short: a shorter one is taken as it
+                # is, a longer one moves the record half way
+                table[name] = round(ms if not isinstance(old, (int, float)) or ms <= old else (old + ms) / 2, 1)
             if boot_ms is not None:
                 old = d.get("boot_ms")
                 d["boot_ms"] = round(boot_ms if old is None else (old + boot_ms) / 2, 1)
@@ -469,8 +534,12 @@ class State:
 
 # ---- what an instance said -------------------------------------------------------
 
+CASE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,255}$")
+
+
 def parse_collect(stdout):
-    """The collector's output: ({suite: [results lines]}, {suite: us}, notes)."""
+    """The collector's output: ({suite: [results lines]}, {suite: us, and
+    (suite, case): us for the cases it timed}, notes)."""
     res, times, notes = {}, {}, []
     for line in stdout.splitlines():
         if line.startswith("# kunit "):
@@ -482,6 +551,10 @@ def parse_collect(stdout):
             w = line.split()
             if len(w) == 4 and w[3].isdigit():
                 times[w[2]] = int(w[3])
+        elif line.startswith("# kunit-case-time "):
+            w = line.split()
+            if len(w) == 5 and w[4].isdigit() and CASE_NAME.match(w[3]):
+                times[(w[2], w[3])] = int(w[4])
         elif line.startswith("not ok ") and " results: cannot read " in line:
             notes.append(line)
     return res, times, notes
@@ -795,7 +868,8 @@ def nice_for(plan, gid):
     if len(groups) < 2 or gid not in groups:
         return 0
     longest = max(sorted(groups), key=lambda g: groups[g].get("estimate_ms", 0))
-    return 0 if gid == longest else NICE_OFF_PATH
+    part_of = groups[longest].get("part_of")
+    return 0 if gid == longest or (part_of and groups[gid].get("part_of") == part_of) else NICE_OFF_PATH
 
 
 class Runner:
@@ -849,7 +923,9 @@ class Runner:
         console = read(os.path.join(ldir, "console.log"))
         if gtmp:
             tree = os.path.join(gtmp, COLLECT)
-            name = suites[0] if len(suites) == 1 else "%s.run%d" % (os.path.basename(self.gdir), self.runs)
+            part = (self.plan["groups"].get(os.path.basename(self.gdir)) or {}).get("part_of")
+            name = suites[0] if len(suites) == 1 and not part else \
+                "%s.run%d" % (os.path.basename(self.gdir), self.runs)
             dest = os.path.join(gcov, "kunit", name)
             if os.path.isdir(tree):
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -934,9 +1010,13 @@ def report_for(suite, rep, plan):
         lines.append("# the console shows %d case(s) of %s completed before case %d, %s"
                      % (rep["completed_cases"], suite, rep["case"]["number"], rep["case"]["name"]))
     others = len(inst["suites"]) - 1
-    lines.append("# kunit: ran with kunit.filter_glob=%s%s in %.2f s" % (
-        inst["glob"], " beside %d other suite%s" % (others, "s" if others > 1 else "") if others else " alone",
-        inst["seconds"]))
+    if rep.get("parts"):
+        lines.append("# kunit: ran in %d parts at once: %s" % (len(rep["parts"]), ", ".join(
+            "kunit.filter_glob=%s in %.2f s" % (p["filter_glob"], p["seconds"]) for p in rep["parts"])))
+    else:
+        lines.append("# kunit: ran with kunit.filter_glob=%s%s in %.2f s" % (
+            inst["glob"], " beside %d other suite%s" % (others, "s" if others > 1 else "") if others
+            else " alone", inst["seconds"]))
     if rep.get("note"):
         lines.append("# kunit: collector: %s" % rep["note"])
     for k, v in (("console log", res_i.get("console_log")), ("serial log", res_i.get("serial_log")),
@@ -976,6 +1056,8 @@ def report_for(suite, rep, plan):
                   "instance_log_dir": inst["logdir"], "suite_us": us,
                   "ran_again": rep.get("ran_again", 0)},
     }
+    if rep.get("parts"):
+        result["kunit"]["parts"] = rep["parts"]
     return lines, result, status
 
 
@@ -1060,10 +1142,10 @@ def load_plan(path):
     return plan
 
 
-def run_group_once(plan, gid, ready=None, member=None):
-    """Under the group's lock: run it unless a member already did; the verdicts.
-    The member that runs it publishes the other members' output in ready."""
-    grp = plan["groups"][gid]
+def once(plan, gid, compute):
+    """The verdicts of group gid ({suite: verdict}): compute(listing, state,
+    est) under the lock of the group's dir, unless they were stored there
+    (a member that waited, or runs again), then stored."""
     gdir = os.path.join(plan["dir"], gid)
     os.makedirs(gdir, exist_ok=True)
     vpath = os.path.join(gdir, "verdicts.json")
@@ -1072,10 +1154,20 @@ def run_group_once(plan, gid, ready=None, member=None):
         if os.path.exists(vpath):
             with open(vpath, encoding="utf-8") as f:
                 return json.load(f)
-        listing = {s: plan["cases"].get(s, []) for s in plan["universe"]}
         state = State(plan.get("state"))
-        est = dict(state.load()["suites"])
-        runner = Runner(plan, gdir, listing)
+        verdicts = compute({s: plan["cases"].get(s, []) for s in plan["universe"]}, state,
+                           dict(state.load()["suites"]))
+        write_atomic(vpath, json.dumps(verdicts) + "\n")
+        return verdicts
+
+
+def run_group_once(plan, gid, ready=None, member=None):
+    """Under the group's lock: run it unless a member already did; the verdicts.
+    The member that runs it publishes the other members' output in ready."""
+    grp = plan["groups"][gid]
+
+    def compute(listing, state, est):
+        runner = Runner(plan, os.path.join(plan["dir"], gid), listing)
         t0 = time.time()
         done, times = runner.run_group(grp["glob"], grp.get("test_glob"), grp["suites"], est)
         verdicts = {}
@@ -1092,13 +1184,143 @@ def run_group_once(plan, gid, ready=None, member=None):
             inst = first[0]["instance"]
             boot = max(0.0, inst["seconds"] * 1000 - sum(times.get(s, 0) for s in inst["suites"]))
         state.update(times, boot)
-        write_atomic(vpath, json.dumps(verdicts) + "\n")
         if ready:
             publish(ready, verdicts, member)
         note("kunit: group %s (%d suites, kunit.filter_glob=%s): %d instance(s), %.1f s"
              % (gid, len(grp["suites"]), grp["glob"], runner.runs, time.time() - t0)) \
             if os.environ.get("VKCI_VERBOSE") else None
         return verdicts
+    return once(plan, gid, compute)
+
+
+OUTCOME_RANK = {"crash": 0, "infra": 1, "fail": 2, "pass": 3, "skip": 4}
+TOTALS_RE = re.compile(r"^# Totals: pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)$")
+
+
+def merge_parts(suite, got, listing):
+    """One report for a suite that ran cut into parts: got is [(case glob,
+    report)] as analyze() made them, each numbering its own cases from 1.
+    The cases come back in the kernel's order, numbered 1..n; the outcome is
+    the worst part's (skip only when every part skipped), with its crash,
+    reason and logs; each part's glob, time and logs are listed."""
+    full = listing.get(suite, [])
+    pos = {c: i for i, c in enumerate(full)}
+    worst = min((r for _, r in got), key=lambda r: OUTCOME_RANK.get(r["outcome"], 1))
+    m = dict(worst)
+    blocks, tails, subs, problems = [], [], [], []
+    head = ["KTAP version 1", "# Subtest: " + suite]       # each part's, said once
+    totals = [0, 0, 0, 0]
+    plan, complete, skip_alls = 0, True, []
+    for glob, r in got:
+        j = r.get("judged")
+        mine = [c for c in full if glob_match(glob, c)]
+        if r.get("case"):
+            n = r["case"]["number"]
+            name = mine[n - 1] if 0 < n <= len(mine) else r["case"]["name"]
+            r["case"] = {"number": pos.get(name, n - 1) + 1, "name": name}
+        if not j:
+            complete = False
+            plan = None
+            continue
+
+        def where(num):
+            return pos.get(mine[num - 1], len(full) + num) if 0 < num <= len(mine) else len(full) + num
+        cur, mine_totals = [], None
+        for line in j["lines"]:
+            rm = RESULT_RE.match(line)
+            tm = TOTALS_RE.match(line)
+            if rm and not line.startswith(" "):
+                blocks.append((where(int(rm.group(2))), cur + [(rm.group(1), rm.group(3))]))
+                cur = []
+            elif tm:                    # the parts' own totals: summed below
+                mine_totals = [int(x) for x in tm.groups()]
+            elif line not in head:
+                cur.append(line)
+        # (KUnit prints no totals for a suite of one case: its cases' counts)
+        totals = [t + x for t, x in zip(totals, mine_totals or [
+            j["run"] - j["failed"] - j["skipped"], j["failed"], j["skipped"], j["run"]])]
+        tails += [t for t in cur if t not in tails]
+        for st in j["subtests"]:
+            top, dot, rest = st["id"].partition(".")
+            subs.append((where(int(top)) if top.isdigit() else len(full), dot + rest, st))
+        problems += ["%s (kunit.filter_glob=%s)" % (p, r["instance"]["glob"]) for p in j["problems"]]
+        plan = None if plan is None or j["plan"] is None else plan + j["plan"]
+        complete = complete and j["complete"]
+        skip_alls.append(j["skip_all"])
+    # number the cases 1..n in the kernel's order
+    blocks.sort(key=lambda b: b[0])
+    renum = {w: i + 1 for i, (w, _) in enumerate(blocks)}
+    lines = []
+    for _w, block in blocks:
+        lines += block[:-1]
+        word, text = block[-1]
+        lines.append("%s %d %s" % (word, renum[_w], text))
+    subtests = []
+    for w, rest, st in sorted(subs, key=lambda x: (x[0], x[1])):
+        nst = dict(st)
+        nst["id"] = "%s%s" % (renum.get(w, w + 1), rest)
+        subtests.append(nst)
+    if any(r.get("judged") for _, r in got):
+        top = [st for st in subtests if "." not in st["id"]]
+        failed = [st["name"] for st in top if st["outcome"] == "fail"]
+        if any(totals):
+            tails.append("# Totals: pass:%d fail:%d skip:%d total:%d (the parts' together)" % tuple(totals))
+        j = {"lines": head + lines + tails, "plan": plan, "subtests": subtests, "run": len(top),
+             "failed": len(failed), "skipped": sum(st["outcome"] == "skip" for st in top),
+             "first_failure": failed[0] if failed else None, "complete": complete,
+             "skip_all": skip_alls[0] if skip_alls and None not in skip_alls and
+             len(skip_alls) == len(got) else None, "problems": problems}
+        if not worst.get("judged") and worst.get("case"):
+            # the case the crash ended (its part has no results) among the others
+            j["subtests"].append({"id": str(j["run"] + 1), "name": worst["case"]["name"][:127],
+                                  "outcome": "fail"})
+        m["judged"] = j
+        if m["outcome"] == "fail" and j["failed"]:
+            m["reason"] = "case failed: %s%s" % (j["first_failure"], " (and %d more)" % (j["failed"] - 1)
+                                                 if j["failed"] > 1 else "")
+    if m["outcome"] == "skip" and any(r["outcome"] == "pass" for _, r in got):
+        m["outcome"], m["reason"] = "pass", None
+    us = [r.get("time_us") for _, r in got]
+    m["time_us"] = sum(us) if None not in us else None
+    m["ran_again"] = sum(r.get("ran_again", 0) for _, r in got)
+    m["note"] = "; ".join(r["note"] for _, r in got if r.get("note")) or None
+    m["parts"] = [{"filter_glob": r["instance"]["glob"], "seconds": round(r["instance"]["seconds"], 3),
+                   "outcome": r["outcome"], "instance_exit_status": r["instance"]["rc"],
+                   "instance_log_dir": r["instance"]["logdir"]} for _, r in got]
+    return m
+
+
+def run_parts(plan, suite):
+    """A suite cut into parts (the plan's suites[SUITE]["parts"]): every
+    part's instance at once, then one verdict from them all, kept (like a
+    group's) in the first part's dir for a member that runs again."""
+    gids = plan["suites"][suite]["parts"]
+
+    def compute(listing, state, est):
+        def one(gid):
+            grp = plan["groups"][gid]
+            runner = Runner(plan, os.path.join(plan["dir"], gid), listing)
+            done, times = runner.run_group(grp["glob"], grp["test_glob"], [suite], est)
+            rep = done[suite]
+            rep["time_us"] = times[suite] * 1000 if suite in times else None
+            rep["ran_again"] = getattr(runner, "reruns", {}).get(suite, 0)
+            return grp["test_glob"], rep, times
+
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(len(gids)) as ex:
+            got = list(ex.map(one, gids))
+        times, boots = {}, []
+        for _g, rep, t in got:
+            times.update({k: v for k, v in t.items() if isinstance(k, tuple)})
+            if suite in t:
+                boots.append(max(0.0, rep["instance"]["seconds"] * 1000 - t[suite]))
+        if all(suite in t for _g, _r, t in got):
+            times[suite] = sum(t[suite] for _g, _r, t in got)    # the whole suite's work
+        state.update(times, sum(boots) / len(boots) if boots else None)
+        lines, result, status = report_for(suite, merge_parts(suite, [(g, r) for g, r, _t in got], listing),
+                                           plan)
+        return {suite: {"tap": lines, "result": result, "exit": status}}
+    return once(plan, gids[0], compute)[suite]
 
 
 def cmd_member(a):
@@ -1123,6 +1345,9 @@ def cmd_member(a):
                   "payload": plan["payload"], "nodes": 1, "flaky": False, "quarantined": False, "attempt": 1,
                   "attempts": [{"attempt": 1, "exit_status": 0, "outcome": "skip", "reason": why}],
                   "kunit": None}
+    elif info.get("parts"):
+        v = run_parts(plan, suite)
+        lines, result, status = v["tap"], v["result"], v["exit"]
     else:
         ready = os.path.abspath(plan_path) + ".ready"
         v = run_group_once(plan, info["group"], ready, suite)[suite]
@@ -1163,11 +1388,14 @@ def make_plan(a):
     # (kunit_filter_glob_tests()); it is reported as skipped without a boot
     empty = [s for s in chosen if not listing.get(s)]
     runnable = [s for s in chosen if listing.get(s)]
+    splits = {}
     if a.singletons:
         groups = [(literal(s), [s]) for s in runnable]
+    elif runnable:
+        groups, splits = choose_splits(runnable, universe, est, boot, jobs, lambda s: chosen.get(s),
+                                       listing, st["cases"])
     else:
-        groups = choose_groups(runnable, universe, est, boot, jobs, key=lambda s: chosen.get(s)) \
-            if runnable else []
+        groups = []
     kdir = os.path.join(a.out, "kunit")
     shutil.rmtree(kdir, ignore_errors=True)
     shutil.rmtree(os.path.join(a.out, "kunit.plan.ready"), ignore_errors=True)
@@ -1177,13 +1405,23 @@ def make_plan(a):
             "state": os.path.abspath(state_path), "boot_ms": boot, "jobs": jobs,
             "universe": universe, "cases": listing, "groups": {}, "suites": {}}
     order = []
-    for i, (glob, names) in enumerate(sorted(groups, key=lambda g: -sum(est.get(s, DEFAULT_EST_MS)
-                                                                        for s in g[1]))):
+    # (estimate, glob, suites, case glob, the suite it is a part of)
+    entries = [(boot + sum(est.get(s, DEFAULT_EST_MS) for s in names), glob,
+                [s for s in listing if s in names], chosen[names[0]], None) for glob, names in groups]
+    entries += [(boot + sum(st["cases"].get("%s.%s" % (s, c), DEFAULT_EST_MS) for c in cases),
+                 literal(s), [s], case_glob, s) for s, parts in splits.items() for case_glob, cases in parts]
+    for i, (e, glob, names, test_glob, part_of) in enumerate(sorted(entries, key=lambda x: -x[0])):
         gid = "g%d" % (i + 1)
-        names = [s for s in listing if s in names]         # the kernel's order
-        e = boot + sum(est.get(s, DEFAULT_EST_MS) for s in names)
-        plan["groups"][gid] = {"glob": glob, "test_glob": chosen[names[0]], "suites": names,
+        plan["groups"][gid] = {"glob": glob, "test_glob": test_glob, "suites": names,
                                "estimate_ms": round(e, 1)}
+        if part_of:
+            # one suite's cases over several instances, run at once by its member
+            plan["groups"][gid]["part_of"] = part_of
+            if part_of not in plan["suites"]:
+                plan["suites"][part_of] = {"group": gid, "parts": []}
+                order.append(part_of)
+            plan["suites"][part_of]["parts"].append(gid)
+            continue
         for s in names:
             plan["suites"][s] = {"group": gid}
             order.append(s)
@@ -1200,8 +1438,14 @@ def cmd_plan(a):
         print(t)
     if a.verbose:
         for gid, g in plan["groups"].items():
-            note("kunit %s: %d suites, ~%.2f s, kunit.filter_glob=%s" % (
-                gid, len(g["suites"]), g["estimate_ms"] / 1000, g["glob"]))
+            note("kunit %s: %d suite%s, ~%.2f s, kunit.filter_glob=%s%s" % (
+                gid, len(g["suites"]), "s" if len(g["suites"]) > 1 else "", g["estimate_ms"] / 1000, g["glob"],
+                "." + g["test_glob"] if g.get("test_glob") else ""))
+        loads = [0.0] * max(1, plan["jobs"])
+        for e in sorted((g["estimate_ms"] for g in plan["groups"].values()), reverse=True):
+            loads[loads.index(min(loads))] += e
+        note("kunit plan: %d instance(s), the simulated run %.2f s on %d CPU(s)"
+             % (len(plan["groups"]), max(loads) / 1000, plan["jobs"]))
     return 0
 
 

@@ -527,12 +527,13 @@ def merge(dirs, out):
                min(starts, key=float) if starts else None, max(stops, key=float) if stops else None)
     merge_prove_state([os.path.join(d, "prove-state") for d in dirs], os.path.join(out, "prove-state"))
     # the KUnit suites' recorded durations (ci/kunit.py plans the next run's groups by them)
-    ks = {"suites": {}, "boot_ms": None}
+    ks = {"suites": {}, "cases": {}, "boot_ms": None}
     for d in dirs:
         try:
             with open(os.path.join(d, "kunit-state.json"), encoding="utf-8") as f:
                 k = json.load(f)
             ks["suites"].update(k.get("suites") or {})
+            ks["cases"].update(k.get("cases") or {})
             ks["boot_ms"] = k.get("boot_ms") or ks["boot_ms"]
         except (OSError, ValueError, AttributeError):
             pass

@@ -16,7 +16,11 @@
  *                        # kunit-time SUITE MICROSECONDS
  *                    from the kernel log's timestamps (/dev/kmsg) when both
  *                    the suite's "# Subtest:" and its result line are still
- *                    in the log ring
+ *                    in the log ring, and for each case of a suite
+ *                        # kunit-case-time SUITE CASE MICROSECONDS
+ *                    from the previous case's result line (the first: from
+ *                    the suite's "# Subtest:") to its own; ci/kunit.py cuts
+ *                    a slow suite's cases over instances by these
  *   collect list     the kernel was booted with kunit.action=list: the
  *                    suites and cases it lists, from /dev/kmsg, as
  *                        # kunit-list SUITE  and  # kunit-list SUITE.CASE
@@ -129,6 +133,14 @@ static int read_kmsg(void (*fn)(const char *msg, long long us, void *ctx), void 
 	return 0;
 }
 
+#define MAX_CASE_TIMES 65536     /* kunit-case-time lines per collect */
+
+/* The suite whose cases are being timed (its "# Subtest:" seen, its result
+ * line not yet), and the time of its last case boundary. */
+static struct timing *case_suite;
+static long long case_mark_us;
+static int case_times;
+
 static void time_record(const char *msg, long long us, void *ctx)
 {
 	const char *name;
@@ -140,8 +152,17 @@ static void time_record(const char *msg, long long us, void *ctx)
 		n = strcspn(msg + 15, " ");
 		if ((t = timing_of(msg + 15, n, 1)))
 			t->start_us = us, t->end_us = -1;
+		case_suite = t;
+		case_mark_us = us;
 	} else if ((n = suite_result(msg, &name)) && (t = timing_of(name, n, 0)) && t->start_us >= 0) {
 		t->end_us = us;
+		case_suite = NULL;
+	} else if (case_suite && !strncmp(msg, "    ", 4) && (n = suite_result(msg + 4, &name))) {
+		/* a case's result, one level in (a parameter's is two) */
+		if (case_times++ < MAX_CASE_TIMES && us >= case_mark_us)
+			printf("# kunit-case-time %s %.*s %lld\n", case_suite->name, (int)n, name,
+			       us - case_mark_us);
+		case_mark_us = us;
 	}
 }
 

@@ -343,6 +343,105 @@ is_((res3["memcpy"][0], [(x["id"], x["name"]) for x in r3["subtests"]], r3["kuni
     (0, [("1", "x2")], "me*.x2"), "kunit:m*.x2 runs only case x2 of memcpy (kunit.filter_glob=me*.x2)")
 
 
+# ---- a slow suite cut into parts by its cases ----------------------------------------
+def tap_ok(text):
+    """TAP::Parser's view in brief: results numbered 1..n in order, the plan n."""
+    nums = [int(l.split()[1 if l.startswith("ok") else 2]) for l in text.splitlines()
+            if l.startswith(("ok ", "not ok "))]
+    plans = [l for l in text.splitlines() if l.startswith("1..")]
+    return nums == list(range(1, len(nums) + 1)) and plans == ["1..%d" % len(nums)]
+
+
+mc = ["memset_test", "memcpy_test", "memcpy_large_test", "memmove_test", "memmove_large_test",
+      "memmove_overlap_test"]
+cms = dict(zip(mc, [5, 5, 700, 700, 800, 790]))
+scen_s = {"suites": [{"name": "alpha", "cases": ["a1", "a2"], "ms": 10},
+                     {"name": "beta", "cases": ["b1"], "ms": 10},
+                     {"name": "memcpy", "cases": mc, "case_ms": cms}]}
+
+
+def split_run(name, **change):
+    """A plan on two CPUs from recorded suite and case durations, and every
+    member run: (plan, tests, {suite: (status, stdout, stderr)}, out dir)."""
+    sc = json.loads(json.dumps(scen_s))
+    sc["suites"][2].update(change)
+    out = os.path.join(tmp, name)
+    os.makedirs(out)
+    sfile = os.path.join(out, "scen.json")
+    with open(sfile, "w") as f:
+        json.dump(sc, f)
+    with open(os.path.join(out, "kunit-state.json"), "w") as f:
+        json.dump({"suites": {"memcpy": sum(cms.values()), "alpha": 10, "beta": 10}, "boot_ms": 150,
+                   "cases": {"memcpy." + c: ms for c, ms in cms.items()}}, f)
+    r = kpy(["plan", "--kernel", real_vkci, "--image", real_vkci, "--payload", real_vkci, "--out", out,
+             "--jobs", "2"], FAKE_KUNIT=sfile)
+    p = json.load(open(os.path.join(out, "kunit.plan")))
+    open(fake_env["FAKE_KUNIT_LOG"], "w").close()
+    res = {}
+    for t in r.stdout.split():
+        m = kpy([], FAKE_KUNIT=sfile, VKCI_TEST=t, VKCI_KUNIT_PLAN=os.path.join(out, "kunit.plan"),
+                VKCI_LOG_DIR=os.path.join(out, "logs"))
+        res[t[6:]] = (m.returncode, m.stdout, m.stderr)
+    return p, r.stdout.split(), res, out
+
+
+sp, stests, sres, sout = split_run("split")
+parts = [g for g in sp["groups"].values() if g.get("part_of") == "memcpy"]
+sel = sorted(c for g in parts for c in mc if kunit.glob_match(g["test_glob"], c))
+ok(len(parts) >= 2 and sel == sorted(mc) and all(g["glob"] == "memcpy" for g in parts),
+   "plan, two CPUs, recorded case durations: memcpy cut into parts whose case globs select each "
+   "case exactly once", [(g["glob"], g["test_glob"]) for g in parts])
+is_((stests.count("kunit/memcpy"), len(sp["suites"]["memcpy"]["parts"])), (1, len(parts)),
+    "still one test, kunit/memcpy, that owns its parts")
+calls = open(fake_env["FAKE_KUNIT_LOG"]).read().splitlines()
+starts = [i for i, l in enumerate(calls) if "filter_glob=memcpy." in l]
+ends = [i for i, l in enumerate(calls) if l.startswith("end memcpy.")]
+ok(len(starts) == len(parts) and ends and max(starts) < min(ends),
+   "its member boots every part before any has finished (at once)", calls)
+st_m, out_m, _ = sres["memcpy"]
+rm = result(sout, "memcpy")
+ok(st_m == 0 and tap_ok(out_m) and [x["name"] for x in rm["subtests"]] == mc and
+   [x["id"] for x in rm["subtests"]] == [str(i) for i in range(1, 7)],
+   "the suite passes with its 6 cases numbered 1..6 in the kernel's order, whichever part ran them",
+   out_m, rm["subtests"])
+ok(rm["outcome"] == "pass" and len(rm["kunit"]["parts"]) == len(parts) and
+   "ran in %d parts at once" % len(parts) in out_m, "result.json and TAP name the parts", rm["kunit"])
+state = json.load(open(os.path.join(sout, "kunit-state.json")))
+ok(state["cases"].get("memcpy.memmove_large_test") == 800.0 and state["suites"]["memcpy"] == 3000.0,
+   "the cases' durations recorded, and the whole suite's (the parts' sum)", state)
+ok(sres["alpha"][0] == 0 and sres["beta"][0] == 0, "the other suites still run in their groups")
+nices = {gid: kunit.nice_for(sp, gid) for gid in sp["groups"]}
+ok(all(nices[gid] == 0 for gid in sp["suites"]["memcpy"]["parts"]),
+   "every part of the longest suite runs at the usual priority", nices)
+sched = subprocess.run([sys.executable, os.path.join(TOP, "ci", "schedule.py"), "--kunit-plan",
+                        os.path.join(sout, "kunit.plan")] + stests, capture_output=True, text=True).stdout.split()
+is_(sched[:1], ["kunit/memcpy"], "schedule: the cut suite first")
+
+sp, stests, sres, sout = split_run("split-fail", fail=["memmove_test"])
+rm = result(sout, "memcpy")
+ok(sres["memcpy"][0] == 1 and tap_ok(sres["memcpy"][1]) and "not ok 4 memmove_test" in sres["memcpy"][1]
+   and rm["reason"] == "case failed: memmove_test"
+   and [x["outcome"] for x in rm["subtests"]] == ["pass"] * 3 + ["fail"] + ["pass"] * 2,
+   "a case failing in one part: the suite fails on that case, the others pass", sres["memcpy"][1])
+
+sp, stests, sres, sout = split_run("split-panic", panic="memmove_large_test")
+rm = result(sout, "memcpy")
+ok(sres["memcpy"][0] == 1 and tap_ok(sres["memcpy"][1]) and rm["outcome"] == "crash"
+   and "fake planted panic" in (rm["crash_title"] or "") and "memmove_large_test" in rm["reason"]
+   and ("memmove_large_test", "fail") in [(x["name"], x["outcome"]) for x in rm["subtests"]]
+   and sum(x["outcome"] == "pass" for x in rm["subtests"]) >= 3,
+   "a panic in one part: a crash in that case, the other part's cases still reported",
+   sres["memcpy"][1], rm["subtests"])
+
+# no split without case durations, on one CPU, or for a suite selected with a case glob
+est_s = {"memcpy": 3000, "alpha": 10, "beta": 10}
+lst = {"alpha": ["a1", "a2"], "beta": ["b1"], "memcpy": mc}
+cest = {"memcpy." + c: ms for c, ms in cms.items()}
+is_([kunit.choose_splits(list(lst), list(lst), est_s, 150, j, lambda s: k, lst, ce)[1] for j, k, ce in
+     ((2, None, {}), (1, None, cest), (2, "memmove*", cest))], [{}, {}, {}],
+    "no parts without case durations, on one CPU, or under a case glob")
+
+
 # ---- the KUnit variant through make (make -n: nothing built) ---------------------------
 def make_n(*args):
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}

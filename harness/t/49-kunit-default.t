@@ -51,6 +51,38 @@ ok "$([ "${junit:-0}" -ge 30 ]; echo $?)" "junit.xml: list-kunit-test's cases as
 grep -q "^\[.*kunit/list-kunit-test \.\.* ok" "$scratch/ci.log"
 ok $? "prove's line for kunit/list-kunit-test"
 
+# ---- a suite cut into parts by its cases --------------------------------------------------
+# The collector timed every case (kunit-case-time, from the kernel log); a
+# plan for 4 CPUs whose record says list-kunit-test is slow cuts it into
+# parts, each its own vkernel with kunit.filter_glob=list-kunit-test.GLOB,
+# and the one test kunit/list-kunit-test reports all its cases.
+n_cases=$(json "$out/kunit-state.json" 'sum(k.startswith("list-kunit-test.") for k in d["cases"])')
+want_cases=$(json "$out/kunit.plan" 'len(d["cases"]["list-kunit-test"])')
+is "$n_cases" "$want_cases" "the collector timed each case of list-kunit-test ($want_cases)"
+parts=$scratch/parts
+mkdir -p "$parts"
+python3 - "$out" "$parts" <<'PY'
+import json, os, sys
+d = json.load(open(os.path.join(sys.argv[1], "kunit-state.json")))
+cases = json.load(open(os.path.join(sys.argv[1], "kunit.plan")))["cases"]["list-kunit-test"]
+d["suites"]["list-kunit-test"] = 1000.0 * len(cases)
+d["cases"].update({"list-kunit-test." + c: 1000.0 for c in cases})
+json.dump(d, open(os.path.join(sys.argv[2], "kunit-state.json"), "w"))
+PY
+make -s check KERNEL="$kernel" TESTS=kunit/list-kunit-test OUT="$parts" KUNIT_JOBS=4 JOBS="${JOBS:-2}" \
+	>"$scratch/parts.log" 2>&1
+is "$?" 0 "a suite cut into parts passes"
+np=$(json "$parts/kunit.plan" 'len(d["suites"]["list-kunit-test"].get("parts", []))')
+ok "$([ "${np:-0}" -ge 2 ]; echo $?)" "the plan cut list-kunit-test into $np parts"
+r=$parts/logs/kunit/list-kunit-test/result.json
+is "$(json "$r" '[s["name"] for s in d["subtests"] if "." not in s["id"]]')" \
+	"$(json "$out/logs/kunit/list-kunit-test/result.json" '[s["name"] for s in d["subtests"] if "." not in s["id"]]')" \
+	"its cases, in the kernel's order, as when it ran whole"
+is "$(json "$r" '(d["outcome"], len(d["kunit"]["parts"]), d["tests"]["run"], d["tests"]["failed"])')" \
+	"('pass', $np, $want_cases, 0)" "result.json: passed, its parts, every case run"
+like "$(cat "$parts"/tap/kunit/list-kunit-test* 2>/dev/null)" "# kunit: ran in $np parts at once" \
+	"the TAP says how it ran"
+
 # ---- mixed: an own test beside a KUnit suite -------------------------------------------
 own=suites/vm/mremap.c
 mix=$scratch/mix
