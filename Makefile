@@ -244,7 +244,8 @@ kernel: deps harness
 # scheduler), reports afterwards; leaves prove's status in $$status.
 # One run per OUT: the second one started on the same OUT stops here (exit 2).
 # The lock (fd 9) is held until the recipe's shell exits.
-LOCK_OUT = mkdir -p $(OUT) && exec 9>$(OUT)/.lock && flock -n 9 || { \
+LOCK_OUT = test -n "$(strip $(OUT))" || { echo "vkci: OUT= is empty (name the run's output dir, e.g. OUT=out)" >&2; exit 2; }; \
+	mkdir -p $(OUT) && exec 9>$(OUT)/.lock && flock -n 9 || { \
 	echo "vkci: another run is using OUT='$(OUT)' (wait for it to finish, or give this run its own OUT=...)" >&2; exit 2; }
 # Shell fragment: the run's tests in $$plan (ci/selection.py: names checked,
 # kselftest targets built) and its payload, $(OUT)/payload.img: only the

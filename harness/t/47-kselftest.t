@@ -73,6 +73,9 @@ out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/busy" 2>&1); rc=$?
 kill "$holder" 2>/dev/null
 is "$rc" 2 "out lock: a second run on the same OUT exits 2"
 like "$out" "another run is using OUT='$scratch/busy'" "out lock: and says why"
+out=$(make -s check TESTS=suites/vm/mremap.c OUT= 2>&1); rc=$?
+is "$rc" 2 "OUT= empty: exit 2"
+like "$out" "^vkci: OUT= is empty \(name the run's output dir" "OUT= empty: one line that says so"
 
 kernel=${VKCI_KERNEL:-}
 if [ -z "$kernel" ] || [ ! -x "$kernel" ]; then

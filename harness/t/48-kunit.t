@@ -112,6 +112,30 @@ is "$rc" 0 "make check: per-suite case counts as harness/t/kunit/planted-expecte
 grep -A3 "kunit/vkci_planted_fail \.\.\." "$scratch/check.log" | grep -q "Failed 1/3 subtests"
 ok $? "prove's own lines for the suite: 1 of its 3 cases failed"
 
+# ---- the panicking suite cut into parts by its cases -----------------------------------
+# (a plan for 4 CPUs whose record calls each case slow: one vkernel per part;
+# the part with the panicking case crashes, the other parts' cases pass)
+parts=$scratch/parts
+mkdir -p "$parts"
+python3 - "$out" "$parts" <<'EOF'
+import json, os, sys
+d = json.load(open(os.path.join(sys.argv[1], "kunit-state.json")))
+cases = json.load(open(os.path.join(sys.argv[1], "kunit.plan")))["cases"]["vkci_planted_panic"]
+d["suites"]["vkci_planted_panic"] = 3000.0 * len(cases)
+d.setdefault("cases", {}).update({"vkci_planted_panic." + c: 3000.0 for c in cases})
+json.dump(d, open(os.path.join(sys.argv[2], "kunit-state.json"), "w"))
+EOF
+make -s check KERNEL="$kernel" TESTS=kunit/vkci_planted_panic OUT="$parts" KUNIT_JOBS=4 JOBS="${JOBS:-2}" \
+	>"$scratch/parts.log" 2>&1
+is "$?" 2 "the panicking suite in parts: a failure"
+np=$(json "$parts/kunit.plan" 'len(d["suites"]["vkci_planted_panic"].get("parts", []))')
+ok "$([ "${np:-0}" -ge 2 ]; echo $?)" "the plan cut vkci_planted_panic into $np parts"
+r=$parts/logs/kunit/vkci_planted_panic/result.json
+is "$(json "$r" '(d["outcome"], sorted((s["name"], s["outcome"]) for s in d["subtests"]))')" \
+	"('crash', [('vkci_planted_after', 'pass'), ('vkci_planted_before', 'pass'), ('vkci_planted_panics', 'fail')])" \
+	"a crash in the panicking case; the cases of the other parts passed"
+like "$(json "$r" 'd["crash_title"]')" "vkci planted panic in a KUnit case" "its crash title"
+
 # ---- names that do not exist ------------------------------------------------------------
 out2=$(make -s check KERNEL="$kernel" SUITES=kunit:vkci_planted_fial OUT="$scratch/typo" 2>&1); rc=$?
 is "$rc" 2 "names: a KUnit glob that matches nothing exits 2"
