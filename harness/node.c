@@ -265,8 +265,14 @@ static void interactive_serial(struct node *n, const char *buf, size_t len)
 	}
 	for (i = 0; i < len && !n->passthrough; i++) {
 		serial_feed(&n->sp, buf + i, 1);
-		if (n->v.started)
+		if (n->v.started) {
 			n->passthrough = 1;
+			/* what the shell runs on (vkciconsole.py reads it too);
+			 * CRLF: the terminal is raw */
+			fprintf(stderr, "vkci: a shell in a throwaway %s instance%s%s%s; exit it to tear "
+				"the instance down\r\n", n->run->be->name, n->accel ? " (" : "",
+				n->accel ? n->accel : "", n->accel ? ")" : "");
+		}
 	}
 	if (!n->passthrough || i == len)
 		return;

@@ -77,6 +77,10 @@ static void read_record(const struct sbuf *rec, struct vkci_result *res)
 	copy_str(o, "crash_title", res->crash_title, sizeof(res->crash_title));
 	copy_str(o, "crash_fingerprint", res->crash_fingerprint, sizeof(res->crash_fingerprint));
 	copy_str(o, "crash_line", res->crash_line, sizeof(res->crash_line));
+	/* how the consoles' CPUs ran (QEMU): a name of the backend's, kept as such */
+	if (json_is_string(t = json_object_get(o, "accel")))
+		res->accel = !strcmp(json_string_value(t), "kvm") ? "kvm" :
+			     !strcmp(json_string_value(t), "tcg") ? "tcg" : NULL;
 	if (json_is_object(t = json_object_get(o, "tests"))) {
 		res->planned = (long)json_integer_value(json_object_get(t, "planned"));
 		res->run = (long)json_integer_value(json_object_get(t, "run"));

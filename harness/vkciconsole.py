@@ -61,6 +61,9 @@ class Console:
                                    codec_errors="replace", timeout=timeout, echo=False,
                                    logfile=logfile)
         self.child.expect_exact(PROMPT)
+        # what it runs on: vkci boot's first line
+        m = re.search(r"vkci: a shell in a throwaway (\w+) instance(?: \((\w+)\))?", self.child.before or "")
+        self.backend, self.accel = (m.group(1), m.group(2)) if m else (None, None)
         # a prompt that cannot appear in command output marks the end of each command
         # (quoted apart so the command's own echo does not look like the prompt)
         self.child.sendline("stty -echo; PS1='vkci-''ready# '")
@@ -164,6 +167,7 @@ class Scenario:
         self.plant = "--plant-fault" in sys.argv[1:] or os.environ.get("VKCI_PLANT_FAULT") == "1"
         self.n = self.failed = 0
         self.reason = None
+        self.accel = None
         self.start = time.time()
         sys.stdout.reconfigure(line_buffering=True)
         parent = os.environ.get("VKCI_RUNDIR") or tempfile.gettempdir()
@@ -185,8 +189,10 @@ class Scenario:
         env = dict(os.environ, VKCI_RUNDIR=self.run_dir)
         if self.log:
             self.log.write(f"\n==== console {self.n + 1}: vkci boot\n")
-        return Console(self.kernel, self.image, self.payload, env=env,
-                       timeout=kw.pop("timeout", min(self.timeout, 60)), logfile=self.log, **kw)
+        c = Console(self.kernel, self.image, self.payload, env=env,
+                    timeout=kw.pop("timeout", min(self.timeout, 60)), logfile=self.log, **kw)
+        self.accel = self.accel or c.accel      # for result.json: the first console's
+        return c
 
     def ok(self, cond, desc):
         if self.plant:
@@ -240,6 +246,7 @@ class Scenario:
             "reason": self.reason,
             "tests": {"planned": self.n, "run": self.n, "failed": self.failed},
             "session_log": os.path.join(self.log_dir, "session.log") if self.log_dir else None,
+            "accel": self.accel,
         }
         try:
             with os.fdopen(int(fd), "w", encoding="utf-8") as f:

@@ -64,6 +64,17 @@ is "$(field "$logs/guest/pass/result.json" restored)" "False" "cold: result.json
 # two nodes, each a clone, on one datagram socketpair
 boot two-nodes 0 '^ok 3 - node 1 passed' -b 300 "$top/harness/t/guest/net2.c"
 
+# a console scenario on QEMU: its vkci boot consoles say what they run on,
+# and its result.json keeps the accelerator as a C test's does
+out=$(VKCI_RUNDIR=$run "$VKCI" exec -B qemu -k "$kernel" -i "$image" -p "$payload" -l "$logs" \
+	"$top/suites/vm/console_sysrq.py" 2>&1)
+is "$?" 0 "console scenario on QEMU: passes"
+is "$(field "$logs/vm/console_sysrq/result.json" backend)/$(field "$logs/vm/console_sysrq/result.json" accel)" \
+	"qemu/tcg" "console scenario: result.json says qemu, tcg (the consoles' first line)"
+like "$(cat "$logs/vm/console_sysrq/session.log" 2>/dev/null)" 'vkci: a shell in a throwaway qemu instance \(tcg\)' \
+	"console scenario: vkci boot's first line names the backend and accelerator"
+is "$(leftover_procs)" 0 "console scenario: no QEMU process left"
+
 # every clone starts from the template's state, not the last test's, and
 # does not share what must differ (boot id, CRNG); the clock is the host's,
 # not the template's (made by the first test above, >10 s ago)

@@ -42,6 +42,8 @@ env = dict(os.environ, VKCI_RUNDIR=run)
 try:
     c = Console(kernel, image, payload, env=env)
     ok(True, "boot: a shell prompt in a fresh instance")
+    ok((c.backend, c.accel) == ("uml", None), "boot: vkci boot's first line names the backend (uml, no "
+       "accelerator)", (c.backend, c.accel))
     ok(c.run("echo hello $((6*7))") == "hello 42", "run: command output comes back")
     ok("Linux version" in c.run("cat /proc/version"), "run: /proc/version from the vkernel")
     ok(c.status("false") == 1 and c.status("true") == 0, "status: exit statuses of commands")
