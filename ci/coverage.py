@@ -741,7 +741,10 @@ def git_out(repo, args):
 
 def parse_range(repo, rng):
     """'A..B', 'A...B' (from their merge base) or 'A' (A..HEAD) -> commit ids."""
-    if not repo or git_out(repo, ["rev-parse", "--git-dir"]).returncode:
+    if not repo:
+        die("DIFF= needs KERNEL=<git tree> (the lines a range changes are read from its history; "
+            "the default source is not a git tree)", 2)
+    if git_out(repo, ["rev-parse", "--git-dir"]).returncode:
         die("'%s' is not a git tree (DIFF= needs KERNEL=<git tree>)" % repo, 2)
     if "..." in rng:
         a, b = rng.split("...", 1)

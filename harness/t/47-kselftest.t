@@ -76,6 +76,12 @@ like "$out" "another run is using OUT='$scratch/busy'" "out lock: and says why"
 out=$(make -s check TESTS=suites/vm/mremap.c OUT= 2>&1); rc=$?
 is "$rc" 2 "OUT= empty: exit 2"
 like "$out" "^vkci: OUT= is empty \(name the run's output dir" "OUT= empty: one line that says so"
+out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/o3" RETRIES=x 2>&1); rc=$?
+is "$rc/$(printf '%s\n' "$out" | head -1)" "2/vkci: bad RETRIES='x' (a count, 0..10)" \
+	"RETRIES=x: exit 2, one line, before any test"
+out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/o3" QUARANTINE="$scratch/nope" 2>&1); rc=$?
+is "$rc/$(printf '%s\n' "$out" | head -1)" "2/vkci: cannot read the known-flaky list QUARANTINE='$scratch/nope' (a file of test names)" \
+	"QUARANTINE= a missing file: exit 2, one line, before any test"
 
 kernel=${VKCI_KERNEL:-}
 if [ -z "$kernel" ] || [ ! -x "$kernel" ]; then

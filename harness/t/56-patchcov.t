@@ -162,6 +162,9 @@ try:
     r = cov("patch", "HEAD~1..HEAD", "--repo", tmp, "--out", out)
     ok(r.returncode == 2 and "is not a git tree (DIFF= needs KERNEL=<git tree>)" in r.stderr,
        "patch: not a git tree: exit 2", r.stderr)
+    r = cov("patch", "HEAD~1..HEAD", "--repo", "", "--out", out)
+    ok(r.returncode == 2 and "DIFF= needs KERNEL=<git tree>" in r.stderr and "default source is not a git tree"
+       in r.stderr, "patch: no KERNEL at all: exit 2, says the default source is no git tree", r.stderr)
     r = cov("patch", "nope..HEAD", "--repo", repo, "--out", out)
     ok(r.returncode == 2 and "'nope' in range 'nope..HEAD' is not a commit" in r.stderr, "patch: a bad range: exit 2",
        r.stderr)
