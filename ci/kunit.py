@@ -94,6 +94,7 @@ DEFAULT_BOOT_MS = 300                # a KUnit kernel's boot without suites, unt
 MEM = "1G"                           # what kunit.py gives UML (mem=1G); lazily allocated
 MAX_LINES = 200000                   # per suite, from the guest
 MAX_LINE = 4096
+MAX_CASE_TIMES = 65536               # timed cases per instance, from the guest (as the collector's cap)
 
 
 def die(msg, code=2):
@@ -553,7 +554,8 @@ def parse_collect(stdout):
                 times[w[2]] = int(w[3])
         elif line.startswith("# kunit-case-time "):
             w = line.split()
-            if len(w) == 5 and w[4].isdigit() and CASE_NAME.match(w[3]):
+            if len(w) == 5 and w[4].isdigit() and CASE_NAME.match(w[3]) and CASE_NAME.match(w[2]) \
+                    and (len(times) < MAX_CASE_TIMES or (w[2], w[3]) in times):
                 times[(w[2], w[3])] = int(w[4])
         elif line.startswith("not ok ") and " results: cannot read " in line:
             notes.append(line)

@@ -433,6 +433,14 @@ ok(sres["memcpy"][0] == 1 and tap_ok(sres["memcpy"][1]) and rm["outcome"] == "cr
    "a panic in one part: a crash in that case, the other part's cases still reported",
    sres["memcpy"][1], rm["subtests"])
 
+# the guest's case times are untrusted: names checked, the count capped
+junk = "\n".join(["# kunit-case-time s c%d 5" % i for i in range(kunit.MAX_CASE_TIMES + 100)] +
+                 ["# kunit-case-time s ../x 5", "# kunit-case-time s y 5x", "# kunit-case-time " + "a" * 300 + " y 5",
+                  "# kunit-case-time s y 7 extra", "# kunit-case-time s c0 9"])
+_r, jt, _n = kunit.parse_collect(junk)
+ok(len(jt) == kunit.MAX_CASE_TIMES and jt[("s", "c0")] == 9 and not any(k[1] in ("../x", "y") for k in jt),
+   "parse_collect: case times capped at %d, odd names and numbers dropped" % kunit.MAX_CASE_TIMES)
+
 # no split without case durations, on one CPU, or for a suite selected with a case glob
 est_s = {"memcpy": 3000, "alpha": 10, "beta": 10}
 lst = {"alpha": ["a1", "a2"], "beta": ["b1"], "memcpy": mc}
