@@ -314,6 +314,18 @@ plan2 = json.load(open(os.path.join(out2, "kunit.plan")))
 is_(sorted(g["suites"] for g in plan2["groups"].values())[1:] if False else
     [g["suites"] for g in plan2["groups"].values() if "memcpy" in g["suites"]], [["memcpy"]],
     "plan, two CPUs, recorded durations: the slowest suite alone")
+# most suites time as 0 ms (the kernel's clock ticks at 10 ms), yet each costs
+# its group a member after the instance: the slowest still goes alone
+out0 = os.path.join(tmp, "zero")
+os.makedirs(out0)
+with open(os.path.join(out0, "kunit-state.json"), "w") as f:
+    json.dump({"suites": {"memcpy": 2750, "alpha": 0, "beta": 0, "gamma": 0, "kilo": 0, "mike": 0, "zulu": 0},
+               "boot_ms": 150}, f)
+kpy(["plan", "--kernel", real_vkci, "--image", real_vkci, "--payload", real_vkci, "--out", out0, "--jobs", "2"])
+plan0 = json.load(open(os.path.join(out0, "kunit.plan")))
+is_([g["suites"] for g in plan0["groups"].values() if "memcpy" in g["suites"]], [["memcpy"]],
+    "plan, suites recorded at 0 ms: still the slowest suite alone (each suite costs at least %d ms)"
+    % kunit.MEMBER_MS)
 nices = {tuple(g["suites"]): kunit.nice_for(plan2, gid) for gid, g in plan2["groups"].items()}
 ok(nices[("memcpy",)] == 0 and all(n == kunit.NICE_OFF_PATH for k, n in nices.items() if k != ("memcpy",))
    and len(nices) >= 2, "the longest group's instances run at the usual priority, the others niced", nices)
@@ -436,10 +448,16 @@ ok(sres["memcpy"][0] == 1 and tap_ok(sres["memcpy"][1]) and rm["outcome"] == "cr
 # the guest's case times are untrusted: names checked, the count capped
 junk = "\n".join(["# kunit-case-time s c%d 5" % i for i in range(kunit.MAX_CASE_TIMES + 100)] +
                  ["# kunit-case-time s ../x 5", "# kunit-case-time s y 5x", "# kunit-case-time " + "a" * 300 + " y 5",
-                  "# kunit-case-time s y 7 extra", "# kunit-case-time s c0 9"])
+                  "# kunit-case-time s y 7 extra", "# kunit-case-time s c0 9"] +
+                 ["# kunit-time t%d 3" % i for i in range(50)] +
+                 ["# kunit-time ../x 5", "# kunit-time " + "b" * 300 + " 5", "# kunit-time u 5x"])
 _r, jt, _n = kunit.parse_collect(junk)
-ok(len(jt) == kunit.MAX_CASE_TIMES and jt[("s", "c0")] == 9 and not any(k[1] in ("../x", "y") for k in jt),
-   "parse_collect: case times capped at %d, odd names and numbers dropped" % kunit.MAX_CASE_TIMES)
+cases_t = [k for k in jt if isinstance(k, tuple)]
+suites_t = [k for k in jt if not isinstance(k, tuple)]
+ok(len(cases_t) == kunit.MAX_CASE_TIMES and jt[("s", "c0")] == 9 and not any(k[1] in ("../x", "y") for k in cases_t)
+   and sorted(suites_t) == sorted("t%d" % i for i in range(50)),
+   "parse_collect: case times capped at %d (suite times apart), odd names and numbers dropped"
+   % kunit.MAX_CASE_TIMES, len(cases_t), [k for k in suites_t if not k.startswith("t")])
 
 # no split without case durations, on one CPU, or for a suite selected with a case glob
 est_s = {"memcpy": 3000, "alpha": 10, "beta": 10}
