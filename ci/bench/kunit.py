@@ -15,9 +15,10 @@ tree to use another):
             suites need, so KUNIT_ALL_TESTS enables more suites there: the
             comparison takes the same suites on both sides): the test phase is
             prove's wall time (OUT/prove-time), the total is make check's.
---runs N runs the test phases N times each (the first vkci run also records
-the suites' durations that its groups are balanced by) and reports the
-median. --cold builds both kernels from nothing (a fresh kunit.py build dir
+--runs N runs the test phases N times each, taking turns after the first
+of each (the first vkci run also records the suites' durations that its
+groups are balanced by, and is not counted), and reports the medians and
+the median ratio of the back-to-back pairs. --cold builds both kernels from nothing (a fresh kunit.py build dir
 and a fresh VKCI_CACHE for vkci; minutes each) for the totals; otherwise
 both builds are warm. Prints a Markdown table with the pass/fail/skip counts
 of both, and every suite whose counts differ. Standard library only.
@@ -105,22 +106,16 @@ def main():
         env["VKCI_CACHE"] = tempfile.mkdtemp(prefix="vkci-bench-cache.", dir=a.out)
     os.makedirs(kb, exist_ok=True)
 
-    # kunit.py: the first run builds (cold or incremental), the others only run
-    k_runs = []
-    for i in range(max(1, a.runs)):
-        rc, out, phases, kcounts, wall = kunit_py(src, kb, a.jobs)
+    def run_kunit_py(i):
+        rc, out, phases, counts, wall = kunit_py(src, kb, a.jobs)
         with open(os.path.join(a.out, "kunit.py-%d.log" % i), "w") as f:
             f.write(out)
         if not phases:
             sys.exit("bench: kunit.py run failed (status %d):\n%s" % (rc, out[-3000:]))
         k_runs.append((phases, wall))
-    tree_ok = tree_state(src) == before
+        return counts
 
-    # vkci: make check on exactly the suites kunit.py ran
-    sel = "kunit:" + ",".join(kunit.literal(s) for s in sorted(kcounts))
-    vout = os.path.join(a.out, "vkci")
-    v_runs = []
-    for i in range(max(1, a.runs) + 1):        # +1: the first records the suites' durations
+    def run_vkci(i):
         t0 = time.monotonic()
         r = sh(["make", "-s", "check", "SUITES=" + sel, "OUT=" + vout, "JOBS=%d" % (2 * a.jobs)],
                env=env, capture_output=True)
@@ -134,6 +129,22 @@ def main():
                      % (r.returncode, (r.stdout + r.stderr)[-3000:]))
         plan = json.load(open(os.path.join(vout, "kunit.plan")))
         v_runs.append((t_end - t_start, total, len(plan["groups"])))
+
+    # kunit.py's first run builds (cold or incremental); vkci's first records
+    # the suites' durations its groups are balanced by. Then the two take
+    # turns, so that the machine's drift (this one is shared) falls on both.
+    k_runs, v_runs = [], []
+    runs = max(1, a.runs)
+    kcounts = run_kunit_py(0)
+    # vkci: make check on exactly the suites kunit.py ran
+    sel = "kunit:" + ",".join(kunit.literal(s) for s in sorted(kcounts))
+    vout = os.path.join(a.out, "vkci")
+    run_vkci(0)
+    for i in range(1, runs + 1):
+        run_vkci(i)
+        if i < runs:
+            run_kunit_py(i)
+    tree_ok = tree_state(src) == before
     vcounts = {s: c[:3] for s, c in kunit.run_counts(vout).items()}
 
     kp = statistics.median(p["running"] for p, _ in k_runs)
@@ -148,8 +159,13 @@ def main():
     print("| cases pass/fail/skip | %d/%d/%d | %d/%d/%d |" % (tot(kcounts) + tot(vcounts)))
     print("| instances | 1 | %s (groups; more after a crash) |" % v_runs[-1][2])
     print("| test phase (median of %d) | %.2f s | %.2f s (%.2fx) |" % (len(v_runs) - 1, kp, vp, vp / kp if kp else 0))
-    print("| test phases, each | %s | %s |" % (", ".join("%.2f" % p["running"] for p, _ in k_runs),
-                                             ", ".join("%.2f" % t for t, _, _ in v_runs)))
+    print("| test phases, each (run order: k0 v0, then v1 k1, v2 k2 ...) | %s | %s |" % (
+        ", ".join("%.2f" % p["running"] for p, _ in k_runs), ", ".join("%.2f" % t for t, _, _ in v_runs)))
+    pairs = [v_runs[i][0] / k_runs[i][0]["running"] for i in range(1, min(len(k_runs), len(v_runs)))
+             if k_runs[i][0]["running"]]
+    if pairs:
+        print("| back-to-back pairs (v_i / k_i), median | | %.2fx (%s) |" % (
+            statistics.median(pairs), ", ".join("%.2f" % x for x in pairs)))
     print("| total, first run (%s) | %.1f s (build %.1f s) | %.1f s |" % (
         "cold builds" if a.cold else "warm builds", ktot, k_runs[0][0]["building"] + k_runs[0][0]["configuring"],
         vtot))
@@ -157,7 +173,7 @@ def main():
     diff = [s for s in sorted(set(kcounts) | set(vcounts)) if kcounts.get(s) != vcounts.get(s)]
     print("Suites whose counts differ (kunit.py / vkci): %s" % (
         ", ".join("%s (%s / %s)" % (s, kcounts.get(s), vcounts.get(s)) for s in diff) or "none"))
-    print("Source tree unchanged by kunit.py (paths, sizes, mtimes): %s" % ("yes" if tree_ok else "NO"))
+    print("Source tree unchanged by kunit.py and vkci (paths, sizes, mtimes): %s" % ("yes" if tree_ok else "NO"))
     return 0 if tree_ok and not diff else 1
 
 
