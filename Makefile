@@ -242,12 +242,12 @@ kernel: deps harness
 
 # Shell fragment: run the selected tests on kernel $$k through prove (the
 # scheduler), reports afterwards; leaves prove's status in $$status.
-# One run per OUT: the second one started on the same OUT stops here (exit 2).
+# The run's settings (RETRIES, QUARANTINE) are the driver's to check, before
+# any build: `vkci exec --check`. One run per OUT: the second one started on
+# the same OUT stops here (exit 2).
 # The lock (fd 9) is held until the recipe's shell exits.
 LOCK_OUT = test -n "$(strip $(OUT))" || { echo "vkci: OUT= is empty (name the run's output dir, e.g. OUT=out)" >&2; exit 2; }; \
-	case "$(RETRIES)" in [0-9]|10) ;; *) echo "vkci: bad RETRIES='$(RETRIES)' (a count, 0..10)" >&2; exit 2;; esac; \
-	test -z "$(QUARANTINE)" || test -r "$(QUARANTINE)" || { \
-		echo "vkci: cannot read the known-flaky list QUARANTINE='$(QUARANTINE)' (a file of test names)" >&2; exit 2; }; \
+	VKCI_RETRIES="$(RETRIES)" VKCI_QUARANTINE="$(QUARANTINE)" $(VKCI) exec --check || exit 2; \
 	mkdir -p $(OUT) && exec 9>$(OUT)/.lock && flock -n 9 || { \
 	echo "vkci: another run is using OUT='$(OUT)' (wait for it to finish, or give this run its own OUT=...)" >&2; exit 2; }
 # Shell fragment: the run's tests in $$plan (ci/selection.py: names checked,

@@ -38,6 +38,7 @@ static const struct opt {
 	{ 'R', "retries", 1, CMD_EXEC, "VKCI_RETRIES", "re-run a failed test up to N times in fresh instances" },
 	{ 'Q', "quarantine", 1, CMD_EXEC, "VKCI_QUARANTINE", "known-flaky list: a listed test's failure is a TAP TODO" },
 	{ 'q', "quarantined", 0, CMD_EXEC, NULL, "treat this test as listed" },
+	{ 'C', "check", 0, CMD_EXEC, NULL, "check the run's settings (retries, known-flaky list, limits), no TEST" },
 	{ 'c', "console", 1, CMD_PARSE, NULL, "the saved console log" },
 	{ 's', "kernel-status", 1, CMD_PARSE, NULL, "exit:N or signal:N (result.json's)" },
 	{ 'T', "host-timeout", 1, CMD_PARSE, NULL, "boot|test|shutdown[:SECS]: which host deadline passed" },
@@ -161,6 +162,7 @@ int opts_parse(int cmd, const char *usage_line, int argc, char **argv, struct ru
 			break;
 		case 'K': o->keep = 1; break;
 		case 'q': o->quarantined = 1; break;
+		case 'C': o->check = 1; break;
 		case 'v': diag_verbosity++; break;
 		case 'h': o->help = 1; opts_usage(cmd, usage_line, 1); return argc;
 		default: opts_usage(cmd, usage_line, 2); return -1;

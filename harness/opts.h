@@ -21,7 +21,7 @@ struct run_opts {
 	const char *extra[OPTS_MAX_EXTRA + 1];
 	int nextra;
 	long boot_timeout;
-	int keep, quarantined, help;
+	int keep, quarantined, help, check;
 	char *env_extra;      /* VKCI_KERNEL_ARGS, split in place (owned) */
 };
 

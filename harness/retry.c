@@ -280,11 +280,17 @@ int retry_run(const struct instance_config *cfg, const struct retry_policy *pol,
 int quarantine_listed(const char *file, const char *test)
 {
 	size_t len;
-	char *data = read_file(file, 1u << 20, &len), *line, *save = NULL;
+	char *data, *line, *save = NULL;
 	int found = 0;
+	struct stat st;
 
-	if (!data)
-		return error("cannot read the known-flaky list '%s' (set QUARANTINE= or VKCI_QUARANTINE=)", file);
+	/* one line that names the list and the fix (read_file would say its own) */
+	if (stat(file, &st) < 0 || access(file, R_OK) < 0)
+		return error_errno("cannot read the known-flaky list '%s' (set QUARANTINE= or VKCI_QUARANTINE=)", file);
+	if (!S_ISREG(st.st_mode))
+		return error("the known-flaky list '%s' is not a file (set QUARANTINE= or VKCI_QUARANTINE=)", file);
+	if (!(data = read_file(file, 1u << 20, &len)))
+		return -1;
 	for (line = strtok_r(data, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
 		char *hash = strchr(line, '#'), *p = line, *end;
 		size_t n;

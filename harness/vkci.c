@@ -193,6 +193,29 @@ static void record_skip(const struct run_files *f, const struct instance_config 
 	result_free(&res);
 }
 
+/* The run's settings that hold for every test (make checks them with
+ * --check before it builds anything): the retry count, the known-flaky list
+ * (is `name` on it; "" to only read it), the file transfer limits.
+ * EXIT_PASS, or EXIT_USAGE after reporting. */
+static int run_policy(const struct run_opts *o, const char *name, struct retry_policy *pol,
+		      struct xfer_limits *lim)
+{
+	if (o->retries && *o->retries && (pol->retries = (int)parse_uint(o->retries, RETRY_MAX)) < 0)
+		return error("bad retry count '%s' (0..%d; RETRIES=/VKCI_RETRIES/--retries)",
+			     o->retries, RETRY_MAX), EXIT_USAGE;
+	pol->quarantined = o->quarantined;
+	pol->why = o->quarantined ? "--quarantined" : NULL;
+	if (!pol->quarantined && o->quarantine && *o->quarantine) {
+		int listed = quarantine_listed(o->quarantine, name);
+
+		if (listed < 0)
+			return EXIT_USAGE;
+		pol->quarantined = listed;
+		pol->why = o->quarantine;
+	}
+	return xfer_parse_limits(o->fetch_limits, lim) < 0 ? EXIT_USAGE : EXIT_PASS;
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	static const char usage[] =
@@ -214,6 +237,11 @@ static int cmd_exec(int argc, char **argv)
 		return opts_free(&o), EXIT_USAGE;
 	if (o.help)
 		return opts_free(&o), EXIT_PASS;
+	if (o.check) {
+		rc = first < argc ? (error("--check takes no TEST ('%s' given)", argv[first]), EXIT_USAGE) :
+		     run_policy(&o, "", &pol, &lim);
+		return opts_free(&o), rc;
+	}
 	if (first >= argc) {
 		error("no test given");
 		opts_usage(CMD_EXEC, usage, 2);
@@ -232,22 +260,8 @@ static int cmd_exec(int argc, char **argv)
 	if (first < argc && !strcmp(argv[first], "--"))
 		first++;
 	cfg.test_args = (const char *const *)argv + first;
-	if (o.retries && *o.retries && (pol.retries = (int)parse_uint(o.retries, RETRY_MAX)) < 0) {
-		error("bad retry count '%s' (0..%d; RETRIES=/VKCI_RETRIES/--retries)", o.retries, RETRY_MAX);
-		return opts_free(&o), EXIT_USAGE;
-	}
-	pol.quarantined = o.quarantined;
-	pol.why = o.quarantined ? "--quarantined" : NULL;
-	if (!pol.quarantined && o.quarantine && *o.quarantine) {
-		int listed = quarantine_listed(o.quarantine, name);
-
-		if (listed < 0)
-			return opts_free(&o), EXIT_USAGE;
-		pol.quarantined = listed;
-		pol.why = o.quarantine;
-	}
-	if (xfer_parse_limits(o.fetch_limits, &lim) < 0)
-		return opts_free(&o), EXIT_USAGE;
+	if ((rc = run_policy(&o, name, &pol, &lim)) != EXIT_PASS)
+		return opts_free(&o), rc;
 	if ((rc = opts_resolve(&o, &f)) != EXIT_PASS)
 		return opts_free(&o), rc;
 	scenario = strlen(src) > 3 && !strcmp(src + strlen(src) - 3, ".py");

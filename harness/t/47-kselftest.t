@@ -76,12 +76,27 @@ like "$out" "another run is using OUT='$scratch/busy'" "out lock: and says why"
 out=$(make -s check TESTS=suites/vm/mremap.c OUT= 2>&1); rc=$?
 is "$rc" 2 "OUT= empty: exit 2"
 like "$out" "^vkci: OUT= is empty \(name the run's output dir" "OUT= empty: one line that says so"
+# the run's settings: the driver checks them (vkci exec --check), make asks it
+# before building anything (vkci's one line; make adds its own "make: ***")
+own() { printf '%s\n' "$1" | grep -v '^make: \*\*\* '; }
 out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/o3" RETRIES=x 2>&1); rc=$?
-is "$rc/$(printf '%s\n' "$out" | head -1)" "2/vkci: bad RETRIES='x' (a count, 0..10)" \
+is "$rc/$(own "$out")" "2/vkci: bad retry count 'x' (0..10; RETRIES=/VKCI_RETRIES/--retries)" \
 	"RETRIES=x: exit 2, one line, before any test"
+out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/o3" RETRIES=11 2>&1); rc=$?
+is "$rc/$(own "$out")" "2/vkci: bad retry count '11' (0..10; RETRIES=/VKCI_RETRIES/--retries)" \
+	"RETRIES=11: over the driver's bound, the driver's one line"
 out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/o3" QUARANTINE="$scratch/nope" 2>&1); rc=$?
-is "$rc/$(printf '%s\n' "$out" | head -1)" "2/vkci: cannot read the known-flaky list QUARANTINE='$scratch/nope' (a file of test names)" \
+is "$rc/$(own "$out")" "2/vkci: cannot read the known-flaky list '$scratch/nope' (set QUARANTINE= or VKCI_QUARANTINE=): No such file or directory" \
 	"QUARANTINE= a missing file: exit 2, one line, before any test"
+out=$(make -s check TESTS=suites/vm/mremap.c OUT="$scratch/o3" QUARANTINE="$scratch" 2>&1); rc=$?
+is "$rc/$(own "$out")" "2/vkci: the known-flaky list '$scratch' is not a file (set QUARANTINE= or VKCI_QUARANTINE=)" \
+	"QUARANTINE= a directory: exit 2, one line"
+for r in "" 0 10; do
+	out=$(VKCI_RETRIES=$r "$VKCI" exec --check 2>&1); rc=$?
+	is "$rc/$out" "0/" "vkci exec --check: RETRIES='$r' is good"
+done
+out=$("$VKCI" exec --check suites/vm/mremap.c 2>&1); rc=$?
+is "$rc/$out" "2/vkci: --check takes no TEST ('suites/vm/mremap.c' given)" "vkci exec --check with a TEST: a usage error"
 
 kernel=${VKCI_KERNEL:-}
 if [ -z "$kernel" ] || [ ! -x "$kernel" ]; then
