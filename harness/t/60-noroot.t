@@ -57,4 +57,19 @@ is "$rc" 0 "unprivileged: make check builds everything and passes"
 like "$out" "vkci: 3 tests: 3 passed" "unprivileged: make check ran the 3 tests (one of them on two nodes)"
 is "$(find "$clone" ! -user "$user" | wc -l)" 0 "unprivileged: every file make check wrote belongs to the account"
 is "$(grep -l -e "[u]ml_dir=$run" -e "[u]ml_switch.*$run" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)" 0 "unprivileged: nothing left running"
+
+# the package check, as the account: all there, silent; one missing (a
+# dpkg-query that hides bc and perl), the one line that says what to run
+fake=$scratch/fakebin
+mkdir -p "$fake"
+printf '#!/bin/sh
+/usr/bin/dpkg-query "$@" | grep -v -e "^bc " -e "^perl "
+' > "$fake/dpkg-query"
+chmod 755 "$fake" "$fake/dpkg-query"
+deps() { (cd "$clone" && runuser -u "$user" -- env -i PATH="$1" sh ci/deps.sh check 2>&1); }
+out=$(deps /usr/bin:/bin:/usr/sbin:/sbin); rc=$?
+is "$rc/$out" "0/" "ci/deps.sh check: every package there, as the account: exit 0, nothing said"
+out=$(deps "$fake:/usr/bin:/bin:/usr/sbin:/sbin"); rc=$?
+is "$rc/$(printf '%s\n' "$out" | tail -1)" "3/vkci: missing packages: perl bc (run: sudo apt-get install perl bc)" \
+	"ci/deps.sh check: two missing, no root: exit 3, names them and the command"
 done_testing
