@@ -52,6 +52,11 @@ VKCI     := harness/vkci
 endif
 JOBS     ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 SUITES   ?= vm fs net
+# The Python of the project's scripts: the one Debian's python3-pexpect is
+# for, as the driver picks it (harness/util.c, ci_python): VKCI_PYTHON, else
+# /usr/bin/python3. A pyenv or venv python3 first in PATH lacks pexpect, and
+# a pyenv shim costs ~0.1 s a call (5 calls in a one-test make check).
+PYTHON   ?= $(or $(VKCI_PYTHON),$(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3))
 BUSYBOX  ?= /bin/busybox
 OUT      ?= out
 # RETRIES=n: a failed test runs again (fresh instance) up to n times; a later
@@ -149,7 +154,7 @@ KSFT_SRC_ARG = $(if $(KSFT_SOURCE),--source "$(KSFT_SOURCE)",$$(test -d "$(KERNE
 # source tree (or empty: the default source). Exit statuses are vkci build's.
 # With KUnit suites selected ($(WANT_KUNIT)): the KUnit variant (ci/kunit.py fragments).
 KUNIT_KFRAGS = kf=""; if test -n "$(WANT_KUNIT)" && test -d "$$k"; then \
-	kf=$$(python3 ci/kunit.py fragments --backend $(KBACKEND) $(if $(KUNITCONFIG),--kunitconfig "$(abspath $(KUNITCONFIG))") "$$k") || exit $$?; fi
+	kf=$$($(PYTHON) ci/kunit.py fragments --backend $(KBACKEND) $(if $(KUNITCONFIG),--kunitconfig "$(abspath $(KUNITCONFIG))") "$$k") || exit $$?; fi
 RESOLVE_KERNEL = k="$(KERNEL)"; \
 	if test -n "$(VARIANT)" && ! test -f "$(VARIANT_FRAG)"; then \
 		echo "vkci: unknown kernel variant '$(VARIANT)': no $(VARIANT_FRAG) (VARIANT=debug, or none)" >&2; exit 2; fi; \
@@ -253,7 +258,7 @@ LOCK_OUT = test -n "$(strip $(OUT))" || { echo "vkci: OUT= is empty (name the ru
 # Shell fragment: the run's tests in $$plan (ci/selection.py: names checked,
 # kselftest targets built) and its payload, $(OUT)/payload.img: only the
 # selected tests, re-packed when what goes on it changed.
-PLAN_RUN = plan=$$(python3 ci/selection.py plan --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) \
+PLAN_RUN = plan=$$($(PYTHON) ci/selection.py plan --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) \
 		--build $(B) --stage $(OUT)/payload.d --meta $(abspath $(OUT))/kselftest.meta \
 		--runner $(KSFT_RUNNER) --kernel "$$k" --image $(IMAGE) --kunit-payload $(KUNIT_PAYLOAD) \
 		--out $(OUT) $(if $(filter 1,$(PER_TEST)),--kunit-singletons)) || exit $$?; \
@@ -265,7 +270,7 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 	archive=""; perl -MTAP::Harness::Archive -e1 2>/dev/null && archive="--archive $(OUT)/tap"; \
 	echo "vkci: kernel $$k" >&2; \
 	status=0; \
-	tests=$$(python3 ci/schedule.py --state $(OUT)/prove-state --kunit-plan $(OUT)/kunit.plan \
+	tests=$$($(PYTHON) ci/schedule.py --state $(OUT)/prove-state --kunit-plan $(OUT)/kunit.plan \
 		$(if $(SHARD),--shard $(SHARD)) $$plan) || exit 2; \
 	t0=$$(date +%s.%N); \
 	VKCI_KERNEL="$$k" VKCI_IMAGE="$(abspath $(IMAGE))" VKCI_BACKEND="$(BACKEND)" \
@@ -280,11 +285,11 @@ RUN_TESTS = rm -rf $(OUT)/logs $(OUT)/tap $(OUT)/summary.json $(OUT)/junit.xml $
 		--exec "$(abspath $(VKCI)) exec" $(PROVE_FLAGS) $$tests $(if $(filter 1,$(PLANT_FAULT)),:: --plant-fault) \
 		9>&- || status=$$?; \
 	echo "$$t0 $$(date +%s.%N)" > $(OUT)/prove-time; \
-	python3 ci/report.py $(OUT) 9>&- || true
+	$(PYTHON) ci/report.py $(OUT) 9>&- || true
 
 # The build products under the lock, then (OUT locked) the plan, the kernel, the run.
 BUILD_FOR_RUN = $(if $(filter kselftest%,$(SUITES) $(USER_TESTS)),$(LOCKED) ci/deps.sh kselftest || exit $$?;) \
-	python3 ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
+	$(PYTHON) ci/selection.py check --suites "$(SUITES)" --tests "$(USER_TESTS)" $(KSFT_SRC_ARG) || exit 2; \
 	$(LOCKED) $(MAKE) --no-print-directory harness image suites $(KSFT_RUNNER) $(if $(WANT_KUNIT),$(KUNIT_PAYLOAD)) || exit $$?
 # the kernel before the plan: KUnit suites are listed by booting it
 check: deps
@@ -308,7 +313,7 @@ check: deps
 # (0.15 s; as ~50,000 files, tens of seconds here).
 coverage: deps
 	@$(LOCKED) ci/deps.sh coverage
-	@$(if $(DIFF),python3 ci/coverage.py patch --check "$(DIFF)" --repo "$(KERNEL)")
+	@$(if $(DIFF),$(PYTHON) ci/coverage.py patch --check "$(DIFF)" --repo "$(KERNEL)")
 	@$(BUILD_FOR_RUN)
 	@$(LOCKED) $(MAKE) --no-print-directory $(T_PAYLOAD)
 	@$(LOCK_OUT); \
@@ -321,16 +326,16 @@ coverage: deps
 	$(VKCI) exec -k "$$k" -i $(IMAGE) -p $(T_PAYLOAD) --gcov-dir "$$st/raw-boot" guest/pass \
 		> $(OUT)/coverage/boot.tap || { echo "vkci: the boot-only run on the coverage kernel failed (see $(OUT)/coverage/boot.tap)" >&2; exit 3; }; \
 	export VKCI_GCOV_DIR="$$st/raw"; \
-	python3 ci/coverage.py watch --kernel "$$k" --raw "$$st/raw" --logs $(OUT)/logs \
+	$(PYTHON) ci/coverage.py watch --kernel "$$k" --raw "$$st/raw" --logs $(OUT)/logs \
 		--boot "$$st/raw-boot/guest/pass" --state "$$st/state" & wpid=$$!; \
 	$(RUN_TESTS); \
 	touch "$$st/state/stop"; wait $$wpid; \
-	python3 ci/coverage.py report --kernel "$$k" --raw "$$st/raw" --state "$$st/state" \
+	$(PYTHON) ci/coverage.py report --kernel "$$k" --raw "$$st/raw" --state "$$st/state" \
 		--boot "$$st/raw-boot/guest/pass" --out $(OUT)/coverage $(if $(filter 1,$(PER_TEST)),--per-test) \
 		|| exit $$?; \
 	tar -C "$$st" -cf $(OUT)/coverage/raw.tar raw-boot $$(test -d "$$st/raw" && echo raw) \
 		|| echo "vkci: cannot keep the .gcda trees in $(OUT)/coverage/raw.tar" >&2; \
-	$(if $(DIFF),python3 ci/coverage.py patch "$(DIFF)" --repo "$(KERNEL)" --out $(OUT)/coverage || exit $$?;) \
+	$(if $(DIFF),$(PYTHON) ci/coverage.py patch "$(DIFF)" --repo "$(KERNEL)" --out $(OUT)/coverage || exit $$?;) \
 	exit $$status
 
 BISECT_OUT ?= $(OUT)/bisect
@@ -343,7 +348,7 @@ BISECT_OUT ?= $(OUT)/bisect
 bisect: deps all
 	@test -n "$(KERNEL)" || { echo "vkci: make bisect needs KERNEL=<git tree> GOOD=<rev> BAD=<rev> TESTS=..." >&2; exit 2; }
 	@test "$(origin TESTS)" != file || { echo "vkci: make bisect needs TESTS=... (the tests that fail at BAD)" >&2; exit 2; }
-	@python3 ci/bisect.py --kernel "$(KERNEL)" --good "$(GOOD)" --bad "$(BAD)" \
+	@$(PYTHON) ci/bisect.py --kernel "$(KERNEL)" --good "$(GOOD)" --bad "$(BAD)" \
 		$(if $(RUNS),--runs $(RUNS)) $(if $(CONFIDENCE),--confidence $(CONFIDENCE)) \
 		--fragments "$(KFRAGS)" --image $(IMAGE) --payload $(PAYLOAD) --vkci $(VKCI) \
 		--out "$(BISECT_OUT)" $(if $(BISECT_WORKDIR),--workdir "$(BISECT_WORKDIR)") $(TESTS)
@@ -352,7 +357,7 @@ bisect: deps all
 # one report: TAP, summary.json, junit.xml, archive, coverage tracefiles
 merge-reports:
 	@test -n "$(DIRS)" || { echo "vkci: make merge-reports needs DIRS=\"out-1 out-2 ...\"" >&2; exit 2; }
-	python3 ci/report.py --merge $(DIRS) -o $(OUT)
+	$(PYTHON) ci/report.py --merge $(DIRS) -o $(OUT)
 
 # ---- a Buildbot fleet on this machine ----------------------------------------
 # a master and WORKERS workers on 127.0.0.1, all state under BUILDBOT_DIR,
