@@ -18,9 +18,9 @@ tree to use another):
 --runs N runs the test phases N times each, taking turns after the first
 of each (the first vkci run also records the suites' durations that its
 groups are balanced by, and is not counted), and reports the medians and
-the median ratio of the back-to-back pairs. --cold builds both kernels from nothing (a fresh kunit.py build dir
-and a fresh VKCI_CACHE for vkci; minutes each) for the totals; otherwise
-both builds are warm. Prints a Markdown table with the pass/fail/skip counts
+the median ratio of the back-to-back pairs. --cold builds both kernels from
+nothing (a fresh kunit.py build dir and a fresh VKCI_CACHE for vkci; minutes
+each) for the totals; otherwise both builds are warm. Prints a Markdown table with the pass/fail/skip counts
 of both, and every suite whose counts differ. Standard library only.
 """
 import argparse
