@@ -97,6 +97,7 @@ MEM = "1G"                           # what kunit.py gives UML (mem=1G); lazily 
 MAX_LINES = 200000                   # per suite, from the guest
 MAX_LINE = 4096
 MAX_CASE_TIMES = 65536               # timed cases per instance, from the guest (as the collector's cap)
+MAX_SUITES = 4096                    # suites per instance, from the guest (as the collector's cap)
 
 
 def die(msg, code=2):
@@ -551,6 +552,8 @@ def parse_collect(stdout):
     for line in stdout.splitlines():
         if line.startswith("# kunit "):
             suite, _, rest = line[8:].partition(" ")
+            if not CASE_NAME.match(suite) or (suite not in res and len(res) >= MAX_SUITES):
+                continue
             lines = res.setdefault(suite, [])
             if len(lines) < MAX_LINES:
                 lines.append(rest[:MAX_LINE])

@@ -459,6 +459,16 @@ ok(len(cases_t) == kunit.MAX_CASE_TIMES and jt[("s", "c0")] == 9 and not any(k[1
    "parse_collect: case times capped at %d (suite times apart), odd names and numbers dropped"
    % kunit.MAX_CASE_TIMES, len(cases_t), [k for k in suites_t if not k.startswith("t")])
 
+# ... and so are its suites' result lines: names checked, suites capped, lines per suite capped
+junk = "\n".join(["# kunit s%d ok 1 c" % i for i in range(kunit.MAX_SUITES + 50)] +
+                  ["# kunit ../x ok 1 c", "# kunit " + "a" * 300 + " ok 1 c", "# kunit s0 ok 2 d"] +
+                  ["# kunit s1 x"] * (kunit.MAX_LINES + 5))
+jr, _t, _n = kunit.parse_collect(junk)
+ok(len(jr) == kunit.MAX_SUITES and "../x" not in jr and not any(len(k) > 256 for k in jr)
+   and jr["s0"] == ["ok 1 c", "ok 2 d"] and len(jr["s1"]) == kunit.MAX_LINES,
+   "parse_collect: suites capped at %d, odd names dropped, a kept suite's lines still kept and capped"
+   % kunit.MAX_SUITES, len(jr), [k for k in jr if not k.startswith("s")][:3])
+
 # no split without case durations, on one CPU, or for a suite selected with a case glob
 est_s = {"memcpy": 3000, "alpha": 10, "beta": 10}
 lst = {"alpha": ["a1", "a2"], "beta": ["b1"], "memcpy": mc}
