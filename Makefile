@@ -106,6 +106,8 @@ KERNEL_ARGS := $(strip $(VKCI_KERNEL_ARGS) $(if $(filter 1,$(PANIC_ON_WARN)),pan
 HARNESS_SRC := $(filter-out harness/vkci.c,$(wildcard harness/*.c))
 HARNESS_LIBS := -ljansson
 HARNESS_HDR := $(wildcard harness/*.h)
+# the crash parser: console.c and its table and line readers (crashtab.h)
+CONSOLE_SRC := harness/console.c harness/crashtab.c harness/crashline.c
 HARNESS_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,$(HARNESS_SRC))
 AGENT       := build/guest/vkci-init
 IMAGE       := build/image/base.img
@@ -388,9 +390,9 @@ $(B)/t/unit: harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(HCFLAGS) -o $@ harness/t/unit.c $(HARNESS_OBJ) $(HARNESS_LIBS)
 # the crash triage of saved console logs, for 12-crash.t and ci/bench/triage.py
-$(B)/t/crashtitle: harness/t/crashtitle.c harness/console.c harness/console.h
+$(B)/t/crashtitle: harness/t/crashtitle.c $(CONSOLE_SRC) harness/console.h harness/crashtab.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HCFLAGS) -o $@ harness/t/crashtitle.c harness/console.c
+	$(CC) $(HCFLAGS) -o $@ harness/t/crashtitle.c $(CONSOLE_SRC)
 $(B)/t/fakekernel: harness/t/fake/fakekernel.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -403,16 +405,16 @@ FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 build/fuzz/fuzz_stream: harness/fuzz/fuzz_stream.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c console.c verdict.c transfer.c xfer_rx.c util.c diag.c proto.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,serial.c tap.c verdict.c transfer.c xfer_rx.c util.c diag.c proto.c) $(CONSOLE_SRC)
 build/fuzz/fuzz_transfer: harness/fuzz/fuzz_transfer.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c xfer_rx.c verdict.c tap.c console.c util.c diag.c proto.c)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,transfer.c xfer_rx.c verdict.c tap.c util.c diag.c proto.c) $(CONSOLE_SRC)
 build/fuzz/fuzz_tap: harness/fuzz/fuzz_tap.c harness/tap.c harness/tap.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< harness/tap.c
-build/fuzz/fuzz_console: harness/fuzz/fuzz_console.c harness/console.c harness/console.h
+build/fuzz/fuzz_console: harness/fuzz/fuzz_console.c $(CONSOLE_SRC) harness/console.h harness/crashtab.h
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< harness/console.c
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CONSOLE_SRC)
 build/fuzz/fuzz_meta: harness/fuzz/fuzz_meta.c $(HARNESS_SRC) $(HARNESS_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(addprefix harness/,meta.c proto.c util.c diag.c)

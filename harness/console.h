@@ -4,7 +4,7 @@
  * state says whether, where and how the kernel crashed: every kernel report
  * the console holds (Oops, BUG, WARNING, KASAN, UBSAN, lockdep, hung task,
  * RCU stall, list/refcount/object corruption, slab, kmemleak, panic, ...;
- * the table in console.c, shapes taken from Linux's own printers), each
+ * the table in crashtab.c, shapes taken from Linux's own printers), each
  * with a one-line title "KIND in FUNCTION" and a fingerprint derived from
  * the title; a bounded excerpt of the first report and the last lines.
  *

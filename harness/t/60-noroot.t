@@ -62,9 +62,7 @@ is "$(grep -l -e "[u]ml_dir=$run" -e "[u]ml_switch.*$run" /proc/[0-9]*/cmdline 2
 # dpkg-query that hides bc and perl), the one line that says what to run
 fake=$scratch/fakebin
 mkdir -p "$fake"
-printf '#!/bin/sh
-/usr/bin/dpkg-query "$@" | grep -v -e "^bc " -e "^perl "
-' > "$fake/dpkg-query"
+printf '%s\n' '#!/bin/sh' '/usr/bin/dpkg-query "$@" | grep -v -e "^bc " -e "^perl "' > "$fake/dpkg-query"
 chmod 755 "$fake" "$fake/dpkg-query"
 deps() { (cd "$clone" && runuser -u "$user" -- env -i PATH="$1" sh ci/deps.sh check 2>&1); }
 out=$(deps /usr/bin:/bin:/usr/sbin:/sbin); rc=$?
