@@ -189,7 +189,7 @@ $(B)/obj build/guest build/image:
 
 # ---- guest agent and base image -----------------------------------------
 agent: $(AGENT)
-AGENT_SRC := harness/guest/agent.c harness/guest/job.c harness/guest/send.c harness/proto.c
+AGENT_SRC := harness/guest/agent.c harness/guest/job.c harness/guest/send.c harness/guest/system.c harness/proto.c
 $(AGENT): $(AGENT_SRC) harness/guest/agent.h harness/proto.h | build/guest
 	$(CC) $(TCFLAGS) -o $@.tmp $(AGENT_SRC) && mv -f $@.tmp $@
 # the runner of kselftest programs in the guest (on the payload, not the image)

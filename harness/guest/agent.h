@@ -1,6 +1,8 @@
 /* agent.h - the guest agent's parts (PID 1 of every vkci instance):
- *   agent.c  the steps: mounts, the serial line, the key and the job, the
- *            test's supervision, power-off
+ *   agent.c  the steps: the serial line, the key and the job, the test's
+ *            supervision, power-off
+ *   system.c the system the test runs in: mounts, the payload disk, the
+ *            network, a restored snapshot's fresh clock and CRNG
  *   job.c    what it is to do: the kernel command line's words, then the
  *            host's key and job on the serial line
  *   send.c   everything the agent writes to the host: records, and the file
@@ -65,5 +67,14 @@ int receive_job(struct job *j, char *err, size_t size);
 /* vkci.ack=1: wait (10 s at most) for the host's "A <key>": it has read
  * every record (a virtio-serial port is not drained after power-off). */
 void await_ack(void);
+/* The file systems tests expect (/proc, /sys, /dev, /tmp, ...; /dev/fd
+ * and the std links). 0, or -1 with err when a required one fails. */
+int mount_all(char *err, size_t size);
+/* The payload disk (vkci.payload=) read-only on /payload, if there is one. */
+int mount_payload(const struct job *j, char *err, size_t size);
+/* A restored snapshot's own wall clock and CRNG (vkci.time=, vkci.seed=). */
+void fresh_state(const struct job *j);
+/* lo up; eth0 10.0.0.(node+1)/24 with its own MAC for multi-node tests. */
+int network(const struct job *j, char *err, size_t size);
 
 #endif
