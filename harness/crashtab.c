@@ -2,7 +2,6 @@
  * that never name a bug, and the matcher of report headers; see crashtab.h.
  * The shapes come from the kernel's own printers (the files each group's
  * comment names). */
-#include <stdio.h>
 #include <string.h>
 
 #include "crashtab.h"
